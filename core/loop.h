@@ -1,0 +1,75 @@
+/*
+ * loop.h — the one event loop: libuv, with libwebsockets on it as a foreign
+ * loop.  (libcurl's multi interface joins it in http_client.h.)
+ *
+ * One process, one thread, one loop, like Redis: every socket, timer and
+ * signal of XIO is a handle on loop->uv, so nothing needs a lock.
+ *
+ * Shutdown is ordered (see LOOP.md): owners of curl handles release them
+ * first, then xio_loop_release() destroys the lws context in two phases around
+ * a final uv_run, then closes the uv loop.
+ */
+#ifndef XIO_LOOP_H
+#define XIO_LOOP_H
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include "err.h"
+#include "log.h"
+
+struct xio_loop;
+
+/* Called once, from a plain libuv callback, when SIGINT or SIGTERM arrives
+ * (or xio_loop_request_stop is called).  It should stop accepting input, let
+ * in-flight work finish and close its handles; after it returns the lws
+ * context begins to close, and the loop ends when no handle is left. */
+typedef void (*xio_loop_stop_cb)(struct xio_loop *loop, void *ud);
+
+struct xio_loop {
+	uv_loop_t uv;
+	struct lws_context *lws; /* NULL until xio_loop_init succeeds */
+	struct xio_log *log;     /* borrowed */
+	uv_signal_t sigint, sigterm;
+	xio_loop_stop_cb stop_cb;
+	void *stop_ud;
+	uv_timer_t stop_timer;
+	int stopping;
+	int signals_on;
+	int lws_closing; /* phase 1 of lws_context_destroy done */
+};
+
+/*
+ * Initialises the uv loop and an lws context on it (no vhosts: modules create
+ * their own with lws_create_vhost).  Returns 0, or a negative code with a
+ * message in err — XIO_EIO naming the package libwebsockets-evlib-uv when the
+ * lws libuv plugin cannot be loaded.  On failure nothing needs releasing.
+ */
+int xio_loop_init(struct xio_loop *loop, struct xio_log *log,
+		  struct xio_err *err);
+
+/*
+ * Installs SIGINT/SIGTERM handlers that call cb (once) from the loop.  Second
+ * signal while stopping: logged and ignored, the shutdown continues.
+ */
+int xio_loop_handle_signals(struct xio_loop *loop, xio_loop_stop_cb cb,
+			    void *ud);
+
+/* Asks for a graceful stop as if a signal had arrived. */
+void xio_loop_request_stop(struct xio_loop *loop);
+
+/* Runs until no active handle is left, which happens only after a stop was
+ * requested (lws keeps the loop alive until then). Returns 0. */
+int xio_loop_run(struct xio_loop *loop);
+
+/* Stops signal handling so the loop can drain (called by stop callbacks). */
+void xio_loop_unhandle_signals(struct xio_loop *loop);
+
+/*
+ * Destroys the lws context and closes the uv loop, following the order that
+ * leaks nothing with the foreign-loop plugin.  Curl handles must already be
+ * gone.  Safe on a loop whose init failed.
+ */
+void xio_loop_release(struct xio_loop *loop);
+
+#endif
