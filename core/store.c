@@ -1,0 +1,96 @@
+/*
+ * store.c — backend-independent parts of the store: the thin wrappers and
+ * the release functions of rows.
+ */
+#include "store.h"
+
+#include <stdlib.h>
+
+void xio_store_close(struct xio_store *s)
+{
+	if (s && s->ops)
+		s->ops->close(s->impl);
+	if (s) {
+		s->ops = NULL;
+		s->impl = NULL;
+	}
+}
+
+int xio_store_ping(struct xio_store *s, struct xio_err *err)
+{
+	return s->ops->ping(s->impl, err);
+}
+
+int xio_store_begin(struct xio_store *s, struct xio_err *err)
+{
+	return s->ops->begin(s->impl, err);
+}
+
+int xio_store_commit(struct xio_store *s, struct xio_err *err)
+{
+	return s->ops->commit(s->impl, err);
+}
+
+void xio_store_rollback(struct xio_store *s)
+{
+	s->ops->rollback(s->impl);
+}
+
+void xio_consilium_row_release(struct xio_consilium_row *r)
+{
+	free(r->thread_key);
+	free(r->workspace);
+	free(r->question);
+	free(r->phase);
+	free(r->state_json);
+	r->thread_key = r->workspace = r->question = r->phase = r->state_json = NULL;
+}
+
+void xio_message_row_release(struct xio_message_row *r)
+{
+	free(r->author);
+	free(r->author_kind);
+	free(r->persona_id);
+	free(r->text);
+	free(r->platform_id);
+	r->author = r->author_kind = r->persona_id = r->text = r->platform_id = NULL;
+}
+
+void xio_outbox_row_release(struct xio_outbox_row *r)
+{
+	free(r->key);
+	free(r->kind);
+	free(r->payload);
+	free(r->last_error);
+	free(r->result);
+	r->key = r->kind = r->payload = r->last_error = r->result = NULL;
+}
+
+void xio_message_rows_free(struct xio_message_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		xio_message_row_release(&v[i]);
+	free(v);
+}
+
+void xio_outbox_rows_free(struct xio_outbox_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		xio_outbox_row_release(&v[i]);
+	free(v);
+}
+
+void xio_precedents_free(struct xio_precedent *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].question);
+		free(v[i].decision);
+	}
+	free(v);
+}

@@ -1,0 +1,1023 @@
+/*
+ * store_sqlite.c — the SQLite backend of the store.
+ *
+ * WAL journal with synchronous=NORMAL: a commit survives a process crash (the
+ * WAL is written before sqlite3_step returns) and costs no fsync per step;
+ * only a power loss can take the last few commits, which the outbox and the
+ * inbound dedupe then replay.  Statements are prepared once and reset after
+ * each use.  Migrations are an ordered list of SQL scripts; the version table
+ * says how many have been applied, and each runs in its own transaction.
+ */
+#include "store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const migrations[] = {
+	/* 1: foundation — inbound dedupe and the outbox. */
+	"CREATE TABLE inbound (\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  received_at INTEGER NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE outbox (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  key TEXT NOT NULL UNIQUE,\n"
+	"  consilium_id INTEGER NOT NULL,\n"
+	"  kind TEXT NOT NULL,\n"
+	"  payload TEXT NOT NULL,\n"
+	"  state INTEGER NOT NULL DEFAULT 0,\n"
+	"  attempts INTEGER NOT NULL DEFAULT 0,\n"
+	"  next_try_at INTEGER NOT NULL DEFAULT 0,\n"
+	"  last_error TEXT,\n"
+	"  result TEXT,\n"
+	"  created_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX outbox_due ON outbox(state, next_try_at) WHERE state < 2;\n",
+
+	/* 2: the consilium engine — threads, transcripts, decisions, tasks and
+	 * the full-text index that finds precedents. */
+	"CREATE TABLE consiliums (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  thread_key TEXT NOT NULL,\n"
+	"  workspace TEXT NOT NULL DEFAULT '',\n"
+	"  question TEXT NOT NULL,\n"
+	"  phase TEXT NOT NULL,\n"
+	"  state TEXT NOT NULL,\n"
+	"  step INTEGER NOT NULL DEFAULT 0,\n"
+	"  wake_at INTEGER NOT NULL DEFAULT 0,\n"
+	"  created_at INTEGER NOT NULL,\n"
+	"  updated_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX consiliums_thread ON consiliums(thread_key, phase);\n"
+	"CREATE INDEX consiliums_wake ON consiliums(wake_at) WHERE wake_at > 0;\n"
+	"CREATE TABLE messages (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  consilium_id INTEGER NOT NULL REFERENCES consiliums(id),\n"
+	"  step INTEGER NOT NULL,\n"
+	"  author TEXT NOT NULL,\n"
+	"  author_kind TEXT NOT NULL,\n"
+	"  persona_id TEXT,\n"
+	"  text TEXT NOT NULL,\n"
+	"  platform_id TEXT,\n"
+	"  created_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX messages_consilium ON messages(consilium_id, id);\n"
+	"CREATE TABLE decisions (\n"
+	"  consilium_id INTEGER PRIMARY KEY REFERENCES consiliums(id),\n"
+	"  workspace TEXT NOT NULL DEFAULT '',\n"
+	"  status TEXT NOT NULL,\n"
+	"  log TEXT NOT NULL,\n"
+	"  tasks TEXT NOT NULL,\n"
+	"  updated_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE tasks (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  consilium_id INTEGER NOT NULL REFERENCES consiliums(id),\n"
+	"  idx INTEGER NOT NULL,\n"
+	"  title TEXT NOT NULL,\n"
+	"  owner TEXT NOT NULL DEFAULT '',\n"
+	"  due TEXT,\n"
+	"  priority TEXT NOT NULL DEFAULT 'medium',\n"
+	"  status TEXT NOT NULL DEFAULT 'open',\n"
+	"  confidence REAL NOT NULL DEFAULT 0,\n"
+	"  json TEXT NOT NULL,\n"
+	"  UNIQUE(consilium_id, idx)\n"
+	");\n"
+	"CREATE VIRTUAL TABLE decisions_fts USING fts5(\n"
+	"  question, decision, rationale, workspace UNINDEXED,\n"
+	"  consilium_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');\n",
+};
+
+enum stmt_id {
+	S_CONS_INSERT,
+	S_CONS_UPDATE,
+	S_CONS_GET,
+	S_CONS_FIND_OPEN,
+	S_CONS_IDS_ALL,
+	S_CONS_IDS_OPEN,
+	S_CONS_NEXT_WAKE,
+	S_MSG_APPEND,
+	S_MSG_LIST,
+	S_INBOUND_CLAIM,
+	S_OUTBOX_PUT,
+	S_OUTBOX_DUE,
+	S_OUTBOX_UPDATE,
+	S_OUTBOX_NEXT,
+	S_OUTBOX_LIST,
+	S_DEC_PUT,
+	S_DEC_GET,
+	S_TASKS_DEL,
+	S_TASK_PUT,
+	S_FTS_DEL,
+	S_FTS_PUT,
+	S_PRECEDENTS,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_CONS_INSERT] = "INSERT INTO consiliums(thread_key, workspace, question, phase, state, step, wake_at, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?)",
+	[S_CONS_UPDATE] = "UPDATE consiliums SET question=?, phase=?, state=?, step=?, wake_at=?, updated_at=? WHERE id=?",
+	[S_CONS_GET] = "SELECT id, thread_key, workspace, question, phase, state, step, wake_at, created_at, updated_at FROM consiliums WHERE id=?",
+	[S_CONS_FIND_OPEN] = "SELECT id, thread_key, workspace, question, phase, state, step, wake_at, created_at, updated_at FROM consiliums WHERE thread_key=? AND phase<>'closed' ORDER BY id DESC LIMIT 1",
+	[S_CONS_IDS_ALL] = "SELECT id FROM consiliums ORDER BY id",
+	[S_CONS_IDS_OPEN] = "SELECT id FROM consiliums WHERE phase<>'closed' ORDER BY id",
+	[S_CONS_NEXT_WAKE] = "SELECT wake_at, id FROM consiliums WHERE wake_at > 0 ORDER BY wake_at LIMIT 1",
+	[S_MSG_APPEND] = "INSERT INTO messages(consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at) VALUES(?,?,?,?,?,?,?,?)",
+	[S_MSG_LIST] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at FROM messages WHERE consilium_id=? ORDER BY id",
+	[S_INBOUND_CLAIM] = "INSERT INTO inbound(key, received_at) VALUES(?,?) ON CONFLICT(key) DO NOTHING",
+	[S_OUTBOX_PUT] = "INSERT INTO outbox(key, consilium_id, kind, payload, state, attempts, next_try_at, created_at) VALUES(?,?,?,?,0,0,?,?) ON CONFLICT(key) DO NOTHING",
+	[S_OUTBOX_DUE] = "SELECT id, key, consilium_id, kind, payload, state, attempts, next_try_at, last_error, result, created_at FROM outbox WHERE state < 2 AND next_try_at <= ? ORDER BY id LIMIT ?",
+	[S_OUTBOX_UPDATE] = "UPDATE outbox SET state=?, attempts=?, next_try_at=?, last_error=?, result=? WHERE id=?",
+	[S_OUTBOX_NEXT] = "SELECT min(next_try_at) FROM outbox WHERE state < 2",
+	[S_OUTBOX_LIST] = "SELECT id, key, consilium_id, kind, payload, state, attempts, next_try_at, last_error, result, created_at FROM outbox WHERE consilium_id=? OR ?=0 ORDER BY id",
+	[S_DEC_PUT] = "INSERT INTO decisions(consilium_id, workspace, status, log, tasks, updated_at) VALUES(?,?,?,?,?,?) ON CONFLICT(consilium_id) DO UPDATE SET workspace=excluded.workspace, status=excluded.status, log=excluded.log, tasks=excluded.tasks, updated_at=excluded.updated_at",
+	[S_DEC_GET] = "SELECT status, log, tasks FROM decisions WHERE consilium_id=?",
+	[S_TASKS_DEL] = "DELETE FROM tasks WHERE consilium_id=?",
+	[S_TASK_PUT] = "INSERT INTO tasks(consilium_id, idx, title, owner, due, priority, status, confidence, json) VALUES(?,?,?,?,?,?,?,?,?)",
+	[S_FTS_DEL] = "DELETE FROM decisions_fts WHERE consilium_id=?",
+	[S_FTS_PUT] = "INSERT INTO decisions_fts(question, decision, rationale, workspace, consilium_id) VALUES(?,?,?,?,?)",
+	[S_PRECEDENTS] = "SELECT f.consilium_id, f.question, f.decision, d.updated_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND f.workspace = ? AND d.status IN ('approved','amended') ORDER BY bm25(decisions_fts) LIMIT ?",
+};
+
+struct sqlite_store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[S_COUNT];
+	int in_tx;
+};
+
+/* ---- small helpers ------------------------------------------------- */
+
+static int db_fail(struct sqlite_store *s, struct xio_err *err, const char *what)
+{
+	int code = sqlite3_errcode(s->db);
+	int xcode = XIO_EIO;
+
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		xcode = XIO_EBUSY;
+	else if (code == SQLITE_NOMEM)
+		xcode = XIO_ENOMEM;
+	return xio_err_set(err, xcode, "store %s: %s: %s", s->path, what,
+			   sqlite3_errmsg(s->db));
+}
+
+static sqlite3_stmt *stmt(struct sqlite_store *s, enum stmt_id id, struct xio_err *err)
+{
+	if (!s->stmt[id] &&
+	    sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+			       &s->stmt[id], NULL) != SQLITE_OK) {
+		db_fail(s, err, "prepare");
+		return NULL;
+	}
+	return s->stmt[id];
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static int exec_sql(struct sqlite_store *s, const char *sql, struct xio_err *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = xio_err_set(err, XIO_EIO, "store %s: %s", s->path,
+				     msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return rc;
+	}
+	return 0;
+}
+
+/* Runs a statement that returns no rows; resets it. */
+static int step_done(struct sqlite_store *s, sqlite3_stmt *st, struct xio_err *err,
+		     const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(s, err, what);
+	return 0;
+}
+
+/* ---- lifecycle and migrations ---------------------------------------- */
+
+static int get_version(struct sqlite_store *s, int *version, struct xio_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*version = 0;
+	if (exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", err))
+		return XIO_EIO;
+	if (sqlite3_prepare_v2(s->db, "SELECT max(version) FROM schema_version", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "read schema version");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(s, err, "read schema version");
+}
+
+static int migrate(struct sqlite_store *s, int target, struct xio_err *err)
+{
+	char setv[96];
+	int version, rc;
+
+	rc = get_version(s, &version, err);
+	if (rc)
+		return rc;
+	if (version > (int)XIO_ARRAY_LEN(migrations))
+		return xio_err_set(err, XIO_EINVAL,
+				   "store %s: schema version %d is newer than this xio "
+				   "understands (%d); upgrade xio",
+				   s->path, version, (int)XIO_ARRAY_LEN(migrations));
+	while (version < target) {
+		if (exec_sql(s, "BEGIN IMMEDIATE", err))
+			return XIO_EIO;
+		snprintf(setv, sizeof(setv),
+			 "DELETE FROM schema_version; INSERT INTO schema_version VALUES(%d);",
+			 version + 1);
+		if (exec_sql(s, migrations[version], err) || exec_sql(s, setv, err)) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return err ? err->code : XIO_EIO;
+		}
+		if (exec_sql(s, "COMMIT", err))
+			return XIO_EIO;
+		version++;
+	}
+	return 0;
+}
+
+static int make_parent_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+	size_t i;
+
+	if (strlen(path) >= sizeof(dir))
+		return -1;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (i = 1; dir[i]; i++) {
+		if (dir[i] == '/') {
+			dir[i] = '\0';
+			if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+				return -1;
+			dir[i] = '/';
+		}
+	}
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static void sqlite_close(void *impl)
+{
+	struct sqlite_store *s = impl;
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	if (s->db)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+static int sqlite_ping(void *impl, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+
+	return exec_sql(s, "SELECT 1 FROM schema_version LIMIT 1", err);
+}
+
+static int sqlite_begin(void *impl, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+
+	if (s->in_tx)
+		return xio_err_set(err, XIO_ESTATE, "store %s: nested transaction", s->path);
+	if (exec_sql(s, "BEGIN IMMEDIATE", err))
+		return err ? err->code : XIO_EIO;
+	s->in_tx = 1;
+	return 0;
+}
+
+static int sqlite_commit(void *impl, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	int rc = exec_sql(s, "COMMIT", err);
+
+	if (rc) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		s->in_tx = 0;
+		return rc;
+	}
+	s->in_tx = 0;
+	return 0;
+}
+
+static void sqlite_rollback(void *impl)
+{
+	struct sqlite_store *s = impl;
+
+	if (s->in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = 0;
+}
+
+/* ---- consiliums ------------------------------------------------------ */
+
+static void read_consilium(sqlite3_stmt *st, struct xio_consilium_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->thread_key = col_text(st, 1);
+	r->workspace = col_text(st, 2);
+	r->question = col_text(st, 3);
+	r->phase = col_text(st, 4);
+	r->state_json = col_text(st, 5);
+	r->step = sqlite3_column_int64(st, 6);
+	r->wake_at = sqlite3_column_int64(st, 7);
+	r->created_at = sqlite3_column_int64(st, 8);
+	r->updated_at = sqlite3_column_int64(st, 9);
+}
+
+static int sqlite_consilium_insert(void *impl, struct xio_consilium_row *row, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_INSERT, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, row->thread_key);
+	bind_text(st, 2, row->workspace ? row->workspace : "");
+	bind_text(st, 3, row->question ? row->question : "");
+	bind_text(st, 4, row->phase);
+	bind_text(st, 5, row->state_json ? row->state_json : "{}");
+	sqlite3_bind_int64(st, 6, row->step);
+	sqlite3_bind_int64(st, 7, row->wake_at);
+	sqlite3_bind_int64(st, 8, row->created_at);
+	sqlite3_bind_int64(st, 9, row->updated_at);
+	rc = step_done(s, st, err, "insert consilium");
+	if (!rc)
+		row->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sqlite_consilium_update(void *impl, const struct xio_consilium_row *row, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_UPDATE, err);
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, row->question ? row->question : "");
+	bind_text(st, 2, row->phase);
+	bind_text(st, 3, row->state_json ? row->state_json : "{}");
+	sqlite3_bind_int64(st, 4, row->step);
+	sqlite3_bind_int64(st, 5, row->wake_at);
+	sqlite3_bind_int64(st, 6, row->updated_at);
+	sqlite3_bind_int64(st, 7, row->id);
+	return step_done(s, st, err, "update consilium");
+}
+
+static int fetch_consilium(struct sqlite_store *s, sqlite3_stmt *st,
+			   struct xio_consilium_row *out, struct xio_err *err,
+			   const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		read_consilium(st, out);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return XIO_ENOTFOUND;
+	return db_fail(s, err, what);
+}
+
+static int sqlite_consilium_get(void *impl, int64_t id, struct xio_consilium_row *out, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_GET, err);
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, id);
+	return fetch_consilium(s, st, out, err, "get consilium");
+}
+
+static int sqlite_consilium_find_open(void *impl, const char *thread_key,
+				      struct xio_consilium_row *out, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_FIND_OPEN, err);
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, thread_key);
+	return fetch_consilium(s, st, out, err, "find consilium");
+}
+
+static int sqlite_consilium_ids(void *impl, int open_only, int64_t **ids, size_t *n,
+				struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, open_only ? S_CONS_IDS_OPEN : S_CONS_IDS_ALL, err);
+	int64_t *v = NULL, *nv;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				sqlite3_reset(st);
+				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+			}
+			v = nv;
+		}
+		v[cnt++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return db_fail(s, err, "list consiliums");
+	}
+	*ids = v;
+	*n = cnt;
+	return 0;
+}
+
+static int sqlite_consilium_next_wake(void *impl, int64_t *wake_at, int64_t *id,
+				      struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_NEXT_WAKE, err);
+	int rc;
+
+	*wake_at = 0;
+	*id = 0;
+	if (!st)
+		return XIO_EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*wake_at = sqlite3_column_int64(st, 0);
+		*id = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(s, err, "next wake");
+	return 0;
+}
+
+/* ---- transcript ------------------------------------------------------ */
+
+static int sqlite_message_append(void *impl, struct xio_message_row *m, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_MSG_APPEND, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, m->consilium_id);
+	sqlite3_bind_int64(st, 2, m->step);
+	bind_text(st, 3, m->author ? m->author : "");
+	bind_text(st, 4, m->author_kind ? m->author_kind : "human");
+	bind_text(st, 5, m->persona_id);
+	bind_text(st, 6, m->text ? m->text : "");
+	bind_text(st, 7, m->platform_id);
+	sqlite3_bind_int64(st, 8, m->created_at);
+	rc = step_done(s, st, err, "append message");
+	if (!rc)
+		m->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sqlite_messages_list(void *impl, int64_t consilium_id,
+				struct xio_message_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_MSG_LIST, err);
+	struct xio_message_row *v = NULL, *nv;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct xio_message_row *m;
+
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 32;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				xio_message_rows_free(v, cnt);
+				sqlite3_reset(st);
+				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+			}
+			v = nv;
+		}
+		m = &v[cnt++];
+		m->id = sqlite3_column_int64(st, 0);
+		m->consilium_id = sqlite3_column_int64(st, 1);
+		m->step = sqlite3_column_int64(st, 2);
+		m->author = col_text(st, 3);
+		m->author_kind = col_text(st, 4);
+		m->persona_id = col_text(st, 5);
+		m->text = col_text(st, 6);
+		m->platform_id = col_text(st, 7);
+		m->created_at = sqlite3_column_int64(st, 8);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		xio_message_rows_free(v, cnt);
+		return db_fail(s, err, "list messages");
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- inbound dedupe -------------------------------------------------- */
+
+static int sqlite_inbound_claim(void *impl, const char *key, int64_t now, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_INBOUND_CLAIM, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, now);
+	rc = step_done(s, st, err, "claim inbound");
+	if (rc)
+		return rc;
+	return sqlite3_changes(s->db) == 1 ? 0 : XIO_EDUP;
+}
+
+/* ---- outbox ---------------------------------------------------------- */
+
+static int sqlite_outbox_put(void *impl, struct xio_outbox_row *row, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_OUTBOX_PUT, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, row->key);
+	sqlite3_bind_int64(st, 2, row->consilium_id);
+	bind_text(st, 3, row->kind);
+	bind_text(st, 4, row->payload ? row->payload : "{}");
+	sqlite3_bind_int64(st, 5, row->next_try_at);
+	sqlite3_bind_int64(st, 6, row->created_at);
+	rc = step_done(s, st, err, "put outbox");
+	if (rc)
+		return rc;
+	if (sqlite3_changes(s->db) != 1)
+		return XIO_EDUP;
+	row->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static void read_outbox(sqlite3_stmt *st, struct xio_outbox_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->key = col_text(st, 1);
+	r->consilium_id = sqlite3_column_int64(st, 2);
+	r->kind = col_text(st, 3);
+	r->payload = col_text(st, 4);
+	r->state = sqlite3_column_int(st, 5);
+	r->attempts = sqlite3_column_int(st, 6);
+	r->next_try_at = sqlite3_column_int64(st, 7);
+	r->last_error = col_text(st, 8);
+	r->result = col_text(st, 9);
+	r->created_at = sqlite3_column_int64(st, 10);
+}
+
+static int collect_outbox(struct sqlite_store *s, sqlite3_stmt *st,
+			  struct xio_outbox_row **out, size_t *n, struct xio_err *err)
+{
+	struct xio_outbox_row *v = NULL, *nv;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				xio_outbox_rows_free(v, cnt);
+				sqlite3_reset(st);
+				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+			}
+			v = nv;
+		}
+		read_outbox(st, &v[cnt++]);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		xio_outbox_rows_free(v, cnt);
+		return db_fail(s, err, "read outbox");
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static int sqlite_outbox_due(void *impl, int64_t now, size_t max,
+			     struct xio_outbox_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_OUTBOX_DUE, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	return collect_outbox(s, st, out, n, err);
+}
+
+static int sqlite_outbox_list(void *impl, int64_t consilium_id,
+			      struct xio_outbox_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_OUTBOX_LIST, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	sqlite3_bind_int64(st, 2, consilium_id);
+	return collect_outbox(s, st, out, n, err);
+}
+
+static int sqlite_outbox_update(void *impl, const struct xio_outbox_row *row, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_OUTBOX_UPDATE, err);
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int(st, 1, row->state);
+	sqlite3_bind_int(st, 2, row->attempts);
+	sqlite3_bind_int64(st, 3, row->next_try_at);
+	bind_text(st, 4, row->last_error);
+	bind_text(st, 5, row->result);
+	sqlite3_bind_int64(st, 6, row->id);
+	return step_done(s, st, err, "update outbox");
+}
+
+static int sqlite_outbox_next_try(void *impl, int64_t *at, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_OUTBOX_NEXT, err);
+	int rc;
+
+	*at = -1;
+	if (!st)
+		return XIO_EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*at = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(s, err, "outbox next");
+}
+
+/* ---- decisions, tasks, precedents ------------------------------------ */
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Mirrors the tasks of a decision into the tasks table, where follow-up
+ * queries them by owner, due date and status. */
+static int put_tasks(struct sqlite_store *s, int64_t consilium_id, const char *tasks_json,
+		     struct xio_err *err)
+{
+	sqlite3_stmt *del = stmt(s, S_TASKS_DEL, err), *st = stmt(s, S_TASK_PUT, err);
+	json_object *arr = NULL;
+	size_t i, n;
+	int rc;
+
+	if (!del || !st)
+		return XIO_EIO;
+	sqlite3_bind_int64(del, 1, consilium_id);
+	rc = step_done(s, del, err, "delete tasks");
+	if (rc)
+		return rc;
+	arr = json_tokener_parse(tasks_json);
+	if (!arr || !json_object_is_type(arr, json_type_array)) {
+		json_object_put(arr);
+		return xio_err_set(err, XIO_EINVAL, "store %s: tasks are not a JSON array", s->path);
+	}
+	n = json_object_array_length(arr);
+	for (i = 0; i < n && !rc; i++) {
+		json_object *t = json_object_array_get_idx(arr, i), *c;
+		const char *status = jstr(t, "status");
+
+		sqlite3_bind_int64(st, 1, consilium_id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		bind_text(st, 3, jstr(t, "title") ? jstr(t, "title") : "");
+		bind_text(st, 4, jstr(t, "owner") ? jstr(t, "owner") : "");
+		bind_text(st, 5, jstr(t, "due"));
+		bind_text(st, 6, jstr(t, "priority") ? jstr(t, "priority") : "medium");
+		bind_text(st, 7, status ? status : "open");
+		sqlite3_bind_double(st, 8, json_object_object_get_ex(t, "confidence", &c)
+						   ? json_object_get_double(c) : 0.0);
+		bind_text(st, 9, json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN));
+		rc = step_done(s, st, err, "put task");
+	}
+	json_object_put(arr);
+	return rc;
+}
+
+static int put_fts(struct sqlite_store *s, int64_t consilium_id, const char *workspace,
+		   const char *log_json, struct xio_err *err)
+{
+	sqlite3_stmt *del = stmt(s, S_FTS_DEL, err), *st = stmt(s, S_FTS_PUT, err);
+	json_object *log = NULL;
+	int rc;
+
+	if (!del || !st)
+		return XIO_EIO;
+	sqlite3_bind_int64(del, 1, consilium_id);
+	rc = step_done(s, del, err, "delete fts");
+	if (rc)
+		return rc;
+	log = json_tokener_parse(log_json ? log_json : "{}");
+	bind_text(st, 1, jstr(log, "question") ? jstr(log, "question") : "");
+	bind_text(st, 2, jstr(log, "decision") ? jstr(log, "decision") : "");
+	bind_text(st, 3, jstr(log, "rationale") ? jstr(log, "rationale") : "");
+	bind_text(st, 4, workspace ? workspace : "");
+	sqlite3_bind_int64(st, 5, consilium_id);
+	rc = step_done(s, st, err, "put fts");
+	json_object_put(log);
+	return rc;
+}
+
+static int sqlite_decision_put(void *impl, int64_t consilium_id, const char *workspace,
+			       const char *status, const char *log_json,
+			       const char *tasks_json, int64_t now, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_DEC_PUT, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	bind_text(st, 2, workspace ? workspace : "");
+	bind_text(st, 3, status);
+	bind_text(st, 4, log_json ? log_json : "{}");
+	bind_text(st, 5, tasks_json ? tasks_json : "[]");
+	sqlite3_bind_int64(st, 6, now);
+	rc = step_done(s, st, err, "put decision");
+	if (!rc)
+		rc = put_tasks(s, consilium_id, tasks_json ? tasks_json : "[]", err);
+	if (!rc)
+		rc = put_fts(s, consilium_id, workspace, log_json, err);
+	return rc;
+}
+
+static int sqlite_decision_get(void *impl, int64_t consilium_id, char **status,
+			       char **log_json, char **tasks_json, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_DEC_GET, err);
+	int rc;
+
+	*status = *log_json = *tasks_json = NULL;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*status = col_text(st, 0);
+		*log_json = col_text(st, 1);
+		*tasks_json = col_text(st, 2);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE)
+		return XIO_ENOTFOUND;
+	return rc == SQLITE_ROW ? 0 : db_fail(s, err, "get decision");
+}
+
+/*
+ * Turns free text into an FTS5 query: each word of 3+ characters becomes a
+ * quoted prefix term, OR-ed together, so punctuation and FTS operators in a
+ * user's question can never make the MATCH expression invalid.
+ */
+static char *fts_query(const char *text)
+{
+	size_t cap = strlen(text) * 4 + 16, len = 0;
+	char *q = malloc(cap);
+	const unsigned char *p = (const unsigned char *)text;
+
+	if (!q)
+		return NULL;
+	q[0] = '\0';
+	while (*p) {
+		const unsigned char *w;
+		size_t wl, chars = 0, keep = 0;
+
+		while (*p && !(isalnum(*p) || *p >= 0x80))
+			p++;
+		w = p;
+		while (*p && (isalnum(*p) || *p >= 0x80)) {
+			if ((*p & 0xC0) != 0x80) {
+				chars++;
+				/* keep the first 6 characters: a crude stem that
+				 * lets "migrate" find "migration", "базу" "базы" */
+				if (chars <= 6)
+					keep = (size_t)(p - w) + 1;
+			} else if (chars <= 6) {
+				keep = (size_t)(p - w) + 1;
+			}
+			p++;
+		}
+		wl = (size_t)(p - w);
+		if (chars < 3 || wl == 0)
+			continue;
+		if (len + keep + 8 >= cap)
+			break;
+		len += (size_t)sprintf(q + len, "%s\"%.*s\"*", len ? " OR " : "", (int)keep,
+				       (const char *)w);
+	}
+	return q;
+}
+
+static int sqlite_precedents(void *impl, const char *workspace, const char *query,
+			     size_t limit, struct xio_precedent **out, size_t *n,
+			     struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_PRECEDENTS, err);
+	struct xio_precedent *v = NULL;
+	char *q = NULL;
+	size_t cnt = 0;
+	int rc = 0, sr;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	q = fts_query(query ? query : "");
+	if (!q)
+		return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+	if (!*q)
+		goto out;
+	v = calloc(limit ? limit : 1, sizeof(*v));
+	if (!v) {
+		rc = xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+		goto out;
+	}
+	bind_text(st, 1, q);
+	bind_text(st, 2, workspace ? workspace : "");
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+	while (cnt < limit && (sr = sqlite3_step(st)) == SQLITE_ROW) {
+		v[cnt].consilium_id = sqlite3_column_int64(st, 0);
+		v[cnt].question = col_text(st, 1);
+		v[cnt].decision = col_text(st, 2);
+		v[cnt].decided_at = sqlite3_column_int64(st, 3);
+		cnt++;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	*out = v;
+	*n = cnt;
+	v = NULL;
+out:
+	free(v);
+	free(q);
+	return rc;
+}
+
+static const struct xio_store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sqlite_close,
+	.ping = sqlite_ping,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.consilium_insert = sqlite_consilium_insert,
+	.consilium_update = sqlite_consilium_update,
+	.consilium_get = sqlite_consilium_get,
+	.consilium_find_open = sqlite_consilium_find_open,
+	.consilium_ids = sqlite_consilium_ids,
+	.consilium_next_wake = sqlite_consilium_next_wake,
+	.message_append = sqlite_message_append,
+	.messages_list = sqlite_messages_list,
+	.inbound_claim = sqlite_inbound_claim,
+	.outbox_put = sqlite_outbox_put,
+	.outbox_due = sqlite_outbox_due,
+	.outbox_update = sqlite_outbox_update,
+	.outbox_next_try = sqlite_outbox_next_try,
+	.outbox_list = sqlite_outbox_list,
+	.decision_put = sqlite_decision_put,
+	.decision_get = sqlite_decision_get,
+	.precedents = sqlite_precedents,
+};
+
+int xio_store_open_sqlite(struct xio_store *out, const char *path,
+			  int busy_timeout_ms, int target_version,
+			  struct xio_err *err)
+{
+	struct sqlite_store *s = NULL;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (target_version <= 0 || target_version > (int)XIO_ARRAY_LEN(migrations))
+		target_version = (int)XIO_ARRAY_LEN(migrations);
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path))) {
+		rc = xio_err_set(err, XIO_ENOMEM, "store %s: out of memory", path);
+		goto fail;
+	}
+	if (strcmp(path, ":memory:") != 0 && make_parent_dir(path) != 0) {
+		rc = xio_err_set(err, XIO_EIO, "store %s: cannot create its directory: %s",
+				 path, strerror(errno));
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					      SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = xio_err_set(err, XIO_EIO, "store %s: cannot open: %s", path,
+				 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, busy_timeout_ms);
+	sqlite3_extended_result_codes(s->db, 0);
+	/* journal_mode answers with a row; a file that is not a database fails
+	 * here with "file is not a database". */
+	rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+			 "PRAGMA foreign_keys=ON;", err);
+	if (rc)
+		goto fail;
+	rc = migrate(s, target_version, err);
+	if (rc)
+		goto fail;
+	out->ops = &sqlite_ops;
+	out->impl = s;
+	return 0;
+fail:
+	sqlite_close(s);
+	return rc ? rc : XIO_EIO;
+}
+
+int xio_store_sqlite_version(struct xio_store *st, int *version)
+{
+	return get_version(st->impl, version, NULL);
+}

@@ -1,0 +1,281 @@
+/*
+ * test_store.c — the SQLite store: migrations, WAL, rows, dedupe, outbox,
+ * decisions and precedent search, bad files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct xio_store st;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/xio-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/sub/xio.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	xio_store_close(&f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void test_migrate_from_empty_and_wal(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int v;
+
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	assert_int_equal(xio_store_sqlite_version(&f->st, &v), 0);
+	assert_int_equal(v, XIO_STORE_SCHEMA_VERSION);
+	assert_int_equal(xio_store_ping(&f->st, &err), 0);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void test_migrate_from_each_version(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	int from, v;
+
+	for (from = 1; from < XIO_STORE_SCHEMA_VERSION; from++) {
+		char p[160];
+		struct xio_outbox_row row = { 0 };
+
+		snprintf(p, sizeof(p), "%s/v%d.db", f->dir, from);
+		assert_int_equal(xio_store_open_sqlite(&f->st, p, 1000, from, &err), 0);
+		assert_int_equal(xio_store_sqlite_version(&f->st, &v), 0);
+		assert_int_equal(v, from);
+		row.key = "k1";
+		row.kind = "post";
+		row.payload = "{}";
+		assert_int_equal(f->st.ops->outbox_put(f->st.impl, &row, &err), 0);
+		xio_store_close(&f->st);
+		assert_int_equal(xio_store_open_sqlite(&f->st, p, 1000, 0, &err), 0);
+		assert_int_equal(xio_store_sqlite_version(&f->st, &v), 0);
+		assert_int_equal(v, XIO_STORE_SCHEMA_VERSION);
+		/* what the old version stored is still there */
+		row.id = 0;
+		assert_int_equal(f->st.ops->outbox_put(f->st.impl, &row, &err), XIO_EDUP);
+		xio_store_close(&f->st);
+	}
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	sqlite3 *db;
+
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	xio_store_close(&f->st);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version=99", 0, 0, 0), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), XIO_EINVAL);
+	assert_non_null(strstr(err.msg, "newer"));
+	assert_non_null(strstr(err.msg, f->path));
+}
+
+static void test_garbage_file_refused(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	char p[160];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/garbage.db", f->dir);
+	fp = fopen(p, "w");
+	fputs("this is not a database, just text that is long enough to matter............"
+	      "................................................................", fp);
+	fclose(fp);
+	assert_int_not_equal(xio_store_open_sqlite(&f->st, p, 1000, 0, &err), 0);
+	assert_non_null(strstr(err.msg, p));
+	assert_null(f->st.ops);
+	snprintf(p, sizeof(p), "/proc/xio-no-such/dir/x.db");
+	assert_int_not_equal(xio_store_open_sqlite(&f->st, p, 1000, 0, &err), 0);
+	assert_non_null(strstr(err.msg, p));
+}
+
+static void test_consilium_rows_and_tx(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	struct xio_consilium_row r = { 0 }, got = { 0 };
+	struct xio_message_row m = { 0 }, *msgs;
+	size_t n;
+	int64_t wake, id;
+
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	r.thread_key = "console:local";
+	r.question = "Move billing to Postgres?";
+	r.phase = "discussion";
+	r.state_json = "{\"a\":1}";
+	r.wake_at = 5000;
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(f->st.ops->consilium_insert(f->st.impl, &r, &err), 0);
+	assert_true(r.id > 0);
+	m.consilium_id = r.id;
+	m.author = "Alice";
+	m.author_kind = "human";
+	m.text = "Привет";
+	assert_int_equal(f->st.ops->message_append(f->st.impl, &m, &err), 0);
+	assert_int_equal(xio_store_commit(&f->st, &err), 0);
+
+	/* a rolled-back step leaves nothing */
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	m.text = "lost";
+	assert_int_equal(f->st.ops->message_append(f->st.impl, &m, &err), 0);
+	xio_store_rollback(&f->st);
+
+	assert_int_equal(f->st.ops->messages_list(f->st.impl, r.id, &msgs, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(msgs[0].text, "Привет");
+	xio_message_rows_free(msgs, n);
+
+	assert_int_equal(f->st.ops->consilium_find_open(f->st.impl, "console:local", &got, &err), 0);
+	assert_int_equal(got.id, r.id);
+	assert_string_equal(got.state_json, "{\"a\":1}");
+	xio_consilium_row_release(&got);
+	assert_int_equal(f->st.ops->consilium_next_wake(f->st.impl, &wake, &id, &err), 0);
+	assert_int_equal(wake, 5000);
+	r.phase = "closed";
+	r.wake_at = 0;
+	assert_int_equal(f->st.ops->consilium_update(f->st.impl, &r, &err), 0);
+	assert_int_equal(f->st.ops->consilium_find_open(f->st.impl, "console:local", &got, &err),
+			 XIO_ENOTFOUND);
+	assert_int_equal(f->st.ops->consilium_next_wake(f->st.impl, &wake, &id, &err), 0);
+	assert_int_equal(wake, 0);
+}
+
+static void test_inbound_and_outbox(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	struct xio_outbox_row row = { 0 }, *due;
+	size_t n;
+	int64_t at;
+
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	assert_int_equal(f->st.ops->inbound_claim(f->st.impl, "slack:Ev1", 1, &err), 0);
+	assert_int_equal(f->st.ops->inbound_claim(f->st.impl, "slack:Ev1", 2, &err), XIO_EDUP);
+	row.key = "c1:s1:0";
+	row.consilium_id = 1;
+	row.kind = "post";
+	row.payload = "{\"text\":\"hi\"}";
+	row.next_try_at = 100;
+	assert_int_equal(f->st.ops->outbox_put(f->st.impl, &row, &err), 0);
+	assert_int_equal(f->st.ops->outbox_put(f->st.impl, &row, &err), XIO_EDUP);
+	assert_int_equal(f->st.ops->outbox_due(f->st.impl, 50, 10, &due, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(due);
+	assert_int_equal(f->st.ops->outbox_next_try(f->st.impl, &at, &err), 0);
+	assert_int_equal(at, 100);
+	assert_int_equal(f->st.ops->outbox_due(f->st.impl, 100, 10, &due, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(due[0].key, "c1:s1:0");
+	due[0].state = XIO_OUTBOX_DONE;
+	due[0].attempts = 1;
+	assert_int_equal(f->st.ops->outbox_update(f->st.impl, &due[0], &err), 0);
+	xio_outbox_rows_free(due, n);
+	assert_int_equal(f->st.ops->outbox_due(f->st.impl, 1000, 10, &due, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(due);
+	assert_int_equal(f->st.ops->outbox_next_try(f->st.impl, &at, &err), 0);
+	assert_int_equal(at, -1);
+}
+
+static void put_decision(struct xio_store *st, int64_t id, const char *ws,
+			 const char *status, const char *q, const char *d)
+{
+	char log[1024];
+	struct xio_err err;
+
+	snprintf(log, sizeof(log), "{\"question\":\"%s\",\"decision\":\"%s\",\"rationale\":\"r\"}", q, d);
+	assert_int_equal(st->ops->decision_put(st->impl, id, ws, status, log,
+					       "[{\"title\":\"Write plan\",\"owner\":\"Bob\",\"due\":\"2026-12-01\",\"priority\":\"high\",\"confidence\":0.8}]",
+					       10, &err), 0);
+}
+
+static void test_decisions_and_precedents(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	struct xio_precedent *p;
+	char *status, *log, *tasks;
+	size_t n;
+
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	for (int i = 0; i < 4; i++) {
+		struct xio_consilium_row r = { .thread_key = "t", .question = "q", .phase = "closed" };
+
+		assert_int_equal(f->st.ops->consilium_insert(f->st.impl, &r, &err), 0);
+	}
+	put_decision(&f->st, 1, "T1", "approved", "Should we migrate billing to Postgres?", "Migrate in Q1");
+	put_decision(&f->st, 2, "T1", "approved", "Переносим ли базу биллинга в Postgres?", "Переносим");
+	put_decision(&f->st, 3, "T2", "approved", "Postgres for analytics?", "No");
+	put_decision(&f->st, 4, "T1", "draft", "Postgres upgrade?", "Draft only");
+	assert_int_equal(f->st.ops->precedents(f->st.impl, "T1", "Migration of billing: Postgres or MySQL?", 5, &p, &n, &err), 0);
+	assert_int_equal(n, 2);
+	xio_precedents_free(p, n);
+	assert_int_equal(f->st.ops->precedents(f->st.impl, "T1", "база биллинга", 5, &p, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].consilium_id, 2);
+	xio_precedents_free(p, n);
+	/* FTS syntax in user text must not break the query */
+	assert_int_equal(f->st.ops->precedents(f->st.impl, "T1", "\"AND OR NOT* (x", 5, &p, &n, &err), 0);
+	xio_precedents_free(p, n);
+	assert_int_equal(f->st.ops->decision_get(f->st.impl, 1, &status, &log, &tasks, &err), 0);
+	assert_string_equal(status, "approved");
+	assert_non_null(strstr(tasks, "Write plan"));
+	free(status);
+	free(log);
+	free(tasks);
+	assert_int_equal(f->st.ops->decision_get(f->st.impl, 42, &status, &log, &tasks, &err), XIO_ENOTFOUND);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate_from_empty_and_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_each_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_consilium_rows_and_tx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbound_and_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decisions_and_precedents, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
