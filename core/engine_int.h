@@ -1,0 +1,44 @@
+/*
+ * engine_int.h — what the engine's own files share: the step helpers that
+ * command handlers (core/commands/) use to speak and to change phase.
+ * Nothing outside core/engine*.c and core/commands/ includes this.
+ */
+#ifndef XIO_ENGINE_INT_H
+#define XIO_ENGINE_INT_H
+
+#include "commands.h"
+#include "engine.h"
+
+/* Appends an action; on allocation failure sets a->oom (checked at the end
+ * of the step) so helpers can be called without checking each one. */
+void engine_act(struct xio_actions *a, enum xio_action_kind kind,
+		const char *persona_id, const char *text, const char *status);
+
+/* Posts the catalogue text key, filled with NULL-terminated name/value
+ * pairs, as the persona with the given role. */
+void engine_say(struct xio_cmd_ctx *x, enum xio_role role, const char *key, ...);
+
+/* Posts literal text as the persona with role. */
+void engine_post(struct xio_cmd_ctx *x, enum xio_role role, const char *text);
+
+/* The one writer of c->phase: logs old -> new. */
+void engine_set_phase(struct xio_cmd_ctx *x, enum xio_phase to);
+
+/* Calls on the next speaker of the round, or ends the round. */
+void engine_call_next(struct xio_cmd_ctx *x);
+
+/* Leaves the discussion for the decision phase; reason_key is posted. */
+void engine_to_decision(struct xio_cmd_ctx *x, const char *reason_key);
+
+/* Approves the draft: closes the consilium, records, exports, reminds. */
+void engine_approve(struct xio_cmd_ctx *x);
+
+/* Renders the decision log / the tasks as chat text (caller frees). */
+char *engine_render_decision(const struct xio_engine *eng, const struct xio_consilium *c);
+char *engine_render_tasks(const struct xio_engine *eng, const struct xio_consilium *c);
+
+/* Adds a human participant if new; returns it (NULL if out of memory). */
+struct xio_participant *engine_add_participant(struct xio_consilium *c, const char *name,
+					       const char *persona_id);
+
+#endif

@@ -1,0 +1,514 @@
+/*
+ * runner.c — event in, one transaction out.
+ */
+#include "runner.h"
+#include "commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PRECEDENTS_MAX 3
+
+static void wake_cb(uv_timer_t *t)
+{
+	xio_runner_tick(t->data);
+}
+
+int xio_runner_init(struct xio_runner *r, uv_loop_t *loop, struct xio_store *store,
+		    const struct xio_engine *eng, struct xio_outbox *outbox,
+		    struct xio_log *log, const struct xio_clock *clock)
+{
+	memset(r, 0, sizeof(*r));
+	r->store = store;
+	r->eng = eng;
+	r->outbox = outbox;
+	r->log = log;
+	r->clock = clock;
+	if (loop) {
+		uv_timer_init(loop, &r->wake_timer);
+		r->wake_timer.data = r;
+		r->timer_on = 1;
+	}
+	return 0;
+}
+
+void xio_runner_release(struct xio_runner *r)
+{
+	if (r->timer_on) {
+		r->timer_on = 0;
+		uv_close((uv_handle_t *)&r->wake_timer, NULL);
+	}
+}
+
+static void arm_timer(struct xio_runner *r)
+{
+	struct xio_err err;
+	int64_t at, id, now;
+
+	if (!r->timer_on)
+		return;
+	if (r->store->ops->consilium_next_wake(r->store->impl, &at, &id, &err)) {
+		xio_logf(r->log, XIO_LOG_ERROR, "runner", "next wake: %s", err.msg);
+		return;
+	}
+	if (!at) {
+		uv_timer_stop(&r->wake_timer);
+		return;
+	}
+	now = xio_clock_now(r->clock);
+	uv_timer_start(&r->wake_timer, wake_cb, at > now ? (uint64_t)(at - now) : 1, 0);
+}
+
+struct xio_consilium *xio_runner_load(struct xio_runner *r, int64_t id, struct xio_err *err)
+{
+	struct xio_consilium_row row = { 0 };
+	struct xio_consilium *c;
+
+	if (r->store->ops->consilium_get(r->store->impl, id, &row, err))
+		return NULL;
+	c = xio_consilium_from_json(row.state_json, err);
+	if (c) {
+		c->id = row.id;
+		c->step = row.step;
+	}
+	xio_consilium_row_release(&row);
+	return c;
+}
+
+static const char *persona_name(const struct xio_engine *eng, const char *id)
+{
+	const struct xio_persona *p = xio_personas_find(eng->personas, id);
+
+	return p ? p->name : id;
+}
+
+/* Writes a POST: the transcript line and the outbox row that delivers it. */
+static int write_post(struct xio_runner *r, int64_t cid, int64_t step, const char *key,
+		      const char *platform, const char *chat, const char *thread,
+		      const char *lang, const char *persona_id, const char *text, int64_t now,
+		      struct xio_err *err)
+{
+	const struct xio_persona *p = xio_personas_find(r->eng->personas, persona_id);
+	struct xio_message_row m = { 0 };
+	struct xio_outbox_row o = { 0 };
+	json_object *payload = json_object_new_object();
+	int rc;
+
+	if (!payload)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	json_object_object_add(payload, "platform", json_object_new_string(platform ? platform : ""));
+	json_object_object_add(payload, "chat", json_object_new_string(chat ? chat : ""));
+	json_object_object_add(payload, "thread", json_object_new_string(thread ? thread : ""));
+	json_object_object_add(payload, "persona_id", json_object_new_string(persona_id));
+	json_object_object_add(payload, "persona_name",
+			       json_object_new_string(persona_name(r->eng, persona_id)));
+	json_object_object_add(payload, "icon", json_object_new_string(p ? p->icon : ""));
+	json_object_object_add(payload, "lang", json_object_new_string(lang ? lang : "en"));
+	json_object_object_add(payload, "text", json_object_new_string(text ? text : ""));
+	rc = 0;
+	if (cid) {
+		m.consilium_id = cid;
+		m.step = step;
+		m.author = (char *)persona_name(r->eng, persona_id);
+		m.author_kind = "persona";
+		m.persona_id = (char *)persona_id;
+		m.text = (char *)text;
+		m.created_at = now;
+		rc = r->store->ops->message_append(r->store->impl, &m, err);
+	}
+	if (!rc) {
+		o.key = (char *)key;
+		o.consilium_id = cid;
+		o.kind = "post";
+		o.payload = (char *)json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN |
+									    JSON_C_TO_STRING_NOSLASHESCAPE);
+		o.next_try_at = now;
+		o.created_at = now;
+		rc = r->store->ops->outbox_put(r->store->impl, &o, err);
+		if (rc == XIO_EDUP)
+			rc = 0;
+	}
+	json_object_put(payload);
+	return rc;
+}
+
+static int write_effect(struct xio_runner *r, int64_t cid, const char *key, const char *kind,
+			const char *persona_id, int64_t now, struct xio_err *err)
+{
+	struct xio_outbox_row o = { 0 };
+	char payload[160];
+	int rc;
+
+	snprintf(payload, sizeof(payload), "{\"persona_id\":\"%s\"}", persona_id ? persona_id : "");
+	o.key = (char *)key;
+	o.consilium_id = cid;
+	o.kind = (char *)kind;
+	o.payload = payload;
+	o.next_try_at = now;
+	o.created_at = now;
+	rc = r->store->ops->outbox_put(r->store->impl, &o, err);
+	return rc == XIO_EDUP ? 0 : rc;
+}
+
+static int write_decision(struct xio_runner *r, const struct xio_consilium *c, const char *status,
+			  int64_t now, struct xio_err *err)
+{
+	const char *log = c->decision ? json_object_to_json_string_ext(c->decision, JSON_C_TO_STRING_PLAIN)
+				      : "{}";
+	char *log_copy = strdup(log);
+	const char *tasks;
+	int rc;
+
+	if (!log_copy)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	tasks = c->tasks ? json_object_to_json_string_ext(c->tasks, JSON_C_TO_STRING_PLAIN) : "[]";
+	rc = r->store->ops->decision_put(r->store->impl, c->id, c->workspace, status, log_copy,
+					 tasks, now, err);
+	free(log_copy);
+	return rc;
+}
+
+static const char *const kind_names[] = {
+	[XIO_ACT_POST] = "post",     [XIO_ACT_ASK] = "ask",       [XIO_ACT_PRODUCE] = "produce",
+	[XIO_ACT_RECORD] = "record", [XIO_ACT_EXPORT] = "export", [XIO_ACT_REMIND] = "remind",
+};
+
+/* Writes everything a step produced, inside the caller's transaction. */
+static int apply_step(struct xio_runner *r, struct xio_consilium *c, const struct xio_actions *a,
+		      const struct xio_event *ev, const char *input_id, int64_t now,
+		      struct xio_err *err)
+{
+	struct xio_consilium_row row = { 0 };
+	char key[96];
+	size_t i;
+	int rc = 0;
+
+	if (a->record_input && ev->text) {
+		struct xio_message_row m = { 0 };
+
+		m.consilium_id = c->id;
+		m.step = c->step;
+		m.author = (char *)(ev->author ? ev->author : "");
+		m.author_kind = ev->kind == XIO_EV_COMMAND ? "command" : "human";
+		m.text = (char *)ev->text;
+		m.platform_id = (char *)input_id;
+		m.created_at = now;
+		rc = r->store->ops->message_append(r->store->impl, &m, err);
+	}
+	for (i = 0; !rc && i < a->n; i++) {
+		const struct xio_action *act = &a->v[i];
+
+		snprintf(key, sizeof(key), "c%lld:s%lld:%zu", (long long)c->id, (long long)c->step, i);
+		switch (act->kind) {
+		case XIO_ACT_POST:
+			rc = write_post(r, c->id, c->step, key, c->platform, c->chat, c->thread, c->lang,
+					act->persona_id, act->text, now, err);
+			break;
+		case XIO_ACT_RECORD:
+			rc = write_decision(r, c, act->status, now, err);
+			break;
+		default:
+			rc = write_effect(r, c->id, key, kind_names[act->kind], act->persona_id, now, err);
+			break;
+		}
+	}
+	if (rc)
+		return rc;
+	row.id = c->id;
+	row.question = c->question;
+	row.phase = (char *)xio_phase_name(c->phase);
+	row.state_json = xio_consilium_to_json(c);
+	row.step = c->step;
+	row.wake_at = xio_consilium_wake_at(c);
+	row.updated_at = now;
+	if (!row.state_json)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	rc = r->store->ops->consilium_update(r->store->impl, &row, err);
+	free(row.state_json);
+	return rc;
+}
+
+/* Steps c with ev inside an open transaction and writes the result. */
+static int step_and_apply(struct xio_runner *r, struct xio_consilium *c, const struct xio_event *ev,
+			  const char *input_id, struct xio_err *err)
+{
+	struct xio_actions a;
+	int rc;
+
+	xio_actions_init(&a);
+	rc = xio_engine_step(r->eng, c, ev, &a);
+	if (rc)
+		xio_err_set(err, rc, "consilium %lld: step failed: %s", (long long)c->id,
+			    xio_strerror(rc));
+	else
+		rc = apply_step(r, c, &a, ev, input_id, ev->now, err);
+	xio_actions_release(&a);
+	return rc;
+}
+
+static int finish(struct xio_runner *r, int rc, struct xio_err *err)
+{
+	if (rc) {
+		xio_store_rollback(r->store);
+		return rc;
+	}
+	rc = xio_store_commit(r->store, err);
+	if (rc)
+		return rc;
+	r->steps++;
+	if (r->outbox)
+		xio_outbox_kick(r->outbox);
+	arm_timer(r);
+	return 0;
+}
+
+/* Opens a new consilium for in: inserts its row, finds precedents, and
+ * applies the START event. */
+static int open_consilium(struct xio_runner *r, const struct xio_inbound *in, const char *question,
+			  int64_t now, struct xio_err *err)
+{
+	struct xio_consilium_row row = { 0 };
+	struct xio_consilium *c = xio_consilium_new();
+	struct xio_precedent *prec = NULL;
+	const char *pq[PRECEDENTS_MAX], *pd[PRECEDENTS_MAX];
+	struct xio_event ev = { 0 };
+	size_t np = 0, i;
+	int rc;
+
+	if (!c)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	c->thread_key = strdup(in->thread_key);
+	c->workspace = strdup(in->workspace ? in->workspace : "");
+	c->platform = strdup(in->platform ? in->platform : "");
+	c->chat = strdup(in->chat ? in->chat : "");
+	c->thread = strdup(in->thread ? in->thread : "");
+	if (!c->thread_key || !c->workspace || !c->platform || !c->chat || !c->thread) {
+		rc = xio_err_set(err, XIO_ENOMEM, "out of memory");
+		goto out;
+	}
+	row.thread_key = c->thread_key;
+	row.workspace = c->workspace;
+	row.question = (char *)question;
+	row.phase = "preparation";
+	row.state_json = "{}";
+	row.created_at = row.updated_at = now;
+	rc = r->store->ops->consilium_insert(r->store->impl, &row, err);
+	if (rc)
+		goto out;
+	c->id = row.id;
+	rc = r->store->ops->precedents(r->store->impl, c->workspace, question, PRECEDENTS_MAX, &prec,
+				       &np, err);
+	if (rc)
+		goto out;
+	for (i = 0; i < np; i++) {
+		pq[i] = prec[i].question;
+		pd[i] = prec[i].decision;
+	}
+	ev.kind = XIO_EV_START;
+	ev.now = now;
+	ev.author = in->author;
+	ev.text = question;
+	ev.precedent_questions = pq;
+	ev.precedent_decisions = pd;
+	ev.nprecedents = np;
+	{
+		/* the command that opened it is the transcript's first line */
+		struct xio_message_row m = { 0 };
+
+		m.consilium_id = c->id;
+		m.author = (char *)in->author;
+		m.author_kind = "command";
+		m.text = (char *)in->text;
+		m.platform_id = (char *)in->msg_id;
+		m.created_at = now;
+		rc = r->store->ops->message_append(r->store->impl, &m, err);
+	}
+	if (!rc)
+		rc = step_and_apply(r, c, &ev, in->msg_id, err);
+	if (!rc)
+		xio_logf(r->log, XIO_LOG_INFO, "runner", "consilium %lld opened in %s",
+			 (long long)c->id, in->thread_key);
+out:
+	xio_precedents_free(prec, np);
+	xio_consilium_free(c);
+	return rc;
+}
+
+/* Answers in a thread that has no open consilium. */
+static int answer_idle(struct xio_runner *r, const struct xio_inbound *in, const char *cmd_name,
+		       int64_t now, struct xio_err *err)
+{
+	const struct xio_persona *mod = xio_personas_by_role(r->eng->personas, XIO_ROLE_MODERATOR);
+	const char *lang = xio_detect_lang(in->lang ? in->lang : r->eng->language, in->text);
+	char key[300], *text;
+	int rc;
+
+	if (cmd_name && strcmp(cmd_name, "help") == 0) {
+		/* /help works everywhere: run it on a scratch consilium */
+		struct xio_consilium *c = xio_consilium_new();
+		struct xio_actions a;
+		struct xio_event ev = { .kind = XIO_EV_COMMAND, .now = now, .author = in->author,
+					.text = in->text };
+
+		if (!c)
+			return xio_err_set(err, XIO_ENOMEM, "out of memory");
+		snprintf(c->lang, sizeof(c->lang), "%s", lang);
+		c->phase = XIO_PHASE_CLOSED;
+		xio_actions_init(&a);
+		rc = xio_engine_step(r->eng, c, &ev, &a);
+		for (size_t i = 0; !rc && i < a.n; i++) {
+			snprintf(key, sizeof(key), "in:%s:%zu", in->msg_id, i);
+			if (a.v[i].kind == XIO_ACT_POST)
+				rc = write_post(r, 0, 0, key, in->platform, in->chat, in->thread, lang,
+						a.v[i].persona_id, a.v[i].text, now, err);
+		}
+		xio_actions_release(&a);
+		xio_consilium_free(c);
+		return rc;
+	}
+	text = cmd_name ? xio_i18n_fmt(r->eng->i18n, lang, "cmd.idle_command", "name", cmd_name, NULL)
+			: xio_i18n_fmt(r->eng->i18n, lang, "cmd.idle", NULL);
+	if (!text)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	snprintf(key, sizeof(key), "in:%s:0", in->msg_id);
+	rc = write_post(r, 0, 0, key, in->platform, in->chat, in->thread, lang,
+			mod ? mod->id : "moderator", text, now, err);
+	free(text);
+	return rc;
+}
+
+int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct xio_err *err)
+{
+	struct xio_consilium_row row = { 0 };
+	struct xio_consilium *c = NULL;
+	const struct xio_command *cmd;
+	struct xio_event ev = { 0 };
+	char name[40];
+	const char *args;
+	int64_t now = in->time_ms ? in->time_ms : xio_clock_now(r->clock);
+	int rc, unknown, found;
+
+	if (!in->text || !in->thread_key || !in->msg_id || !in->author)
+		return xio_err_set(err, XIO_EINVAL, "inbound message without text, thread, id or author");
+	rc = xio_store_begin(r->store, err);
+	if (rc)
+		return rc;
+	rc = r->store->ops->inbound_claim(r->store->impl, in->msg_id, now, err);
+	if (rc)
+		goto out; /* XIO_EDUP: seen before, nothing to do */
+	cmd = xio_command_parse(in->text, name, sizeof(name), &args, &unknown);
+	rc = r->store->ops->consilium_find_open(r->store->impl, in->thread_key, &row, err);
+	found = rc == 0;
+	if (rc && rc != XIO_ENOTFOUND)
+		goto out;
+	rc = 0;
+	if (!found) {
+		if (cmd == &xio_command_consilium && *args)
+			rc = open_consilium(r, in, args, now, err);
+		else if (cmd || unknown)
+			rc = answer_idle(r, in, cmd ? cmd->name : name, now, err);
+		else if (in->hint_when_idle)
+			rc = answer_idle(r, in, NULL, now, err);
+		goto out;
+	}
+	c = xio_consilium_from_json(row.state_json, err);
+	if (!c) {
+		rc = err ? err->code : XIO_EINVAL;
+		goto out;
+	}
+	c->id = row.id;
+	c->step = row.step;
+	ev.kind = cmd || unknown ? XIO_EV_COMMAND : XIO_EV_MESSAGE;
+	ev.now = now;
+	ev.author = in->author;
+	ev.text = in->text;
+	rc = step_and_apply(r, c, &ev, in->msg_id, err);
+out:
+	xio_consilium_free(c);
+	xio_consilium_row_release(&row);
+	if (rc == XIO_EDUP) {
+		xio_store_rollback(r->store);
+		return XIO_EDUP;
+	}
+	return finish(r, rc, err);
+}
+
+static int mark_done(struct xio_runner *r, int64_t outbox_id, struct xio_err *err)
+{
+	struct xio_outbox_row o = { 0 };
+
+	o.id = outbox_id;
+	o.state = XIO_OUTBOX_DONE;
+	o.attempts = 1;
+	o.result = "{\"applied\":true}";
+	return r->store->ops->outbox_update(r->store->impl, &o, err);
+}
+
+int xio_runner_feed(struct xio_runner *r, int64_t consilium_id, const struct xio_event *ev,
+		    int64_t done_outbox_id, struct xio_err *err)
+{
+	struct xio_consilium *c = NULL;
+	int rc = xio_store_begin(r->store, err);
+
+	if (rc)
+		return rc;
+	c = xio_runner_load(r, consilium_id, err);
+	if (!c) {
+		rc = err ? err->code : XIO_ENOTFOUND;
+		goto out;
+	}
+	rc = step_and_apply(r, c, ev, NULL, err);
+	if (!rc && done_outbox_id)
+		rc = mark_done(r, done_outbox_id, err);
+out:
+	xio_consilium_free(c);
+	return finish(r, rc, err);
+}
+
+void xio_runner_tick(struct xio_runner *r)
+{
+	struct xio_err err;
+	int64_t at, id, now;
+	int guard = 0;
+
+	for (;;) {
+		struct xio_event ev = { 0 };
+
+		now = xio_clock_now(r->clock);
+		if (r->store->ops->consilium_next_wake(r->store->impl, &at, &id, &err)) {
+			xio_logf(r->log, XIO_LOG_ERROR, "runner", "timers: %s", err.msg);
+			break;
+		}
+		if (!at || at > now || ++guard > 10000)
+			break;
+		ev.kind = XIO_EV_TIMER;
+		ev.now = now;
+		if (xio_runner_feed(r, id, &ev, 0, &err)) {
+			xio_logf(r->log, XIO_LOG_ERROR, "runner", "consilium %lld: timer: %s",
+				 (long long)id, err.msg);
+			break;
+		}
+	}
+	arm_timer(r);
+}
+
+int xio_runner_all_wait_for_humans(struct xio_runner *r)
+{
+	struct xio_err err;
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+	int all = 1;
+
+	if (r->store->ops->consilium_ids(r->store->impl, 1, &ids, &n, &err))
+		return 1;
+	for (i = 0; i < n && all; i++) {
+		struct xio_consilium *c = xio_runner_load(r, ids[i], &err);
+
+		if (c && !xio_consilium_needs_human(c))
+			all = 0;
+		xio_consilium_free(c);
+	}
+	free(ids);
+	return all;
+}
