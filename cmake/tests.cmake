@@ -28,12 +28,13 @@ foreach(src ${XIO_FUZZ_SOURCES})
       COMMAND ${name} -max_total_time=${XIO_FUZZ_SECONDS} -rss_limit_mb=2048
               -timeout=10 -print_final_stats=1
               ${CMAKE_BINARY_DIR}/fuzz-work/${short} ${corpus})
+    set_tests_properties(fuzz_${short} PROPERTIES ENVIRONMENT "${XIO_TEST_ENV}")
   elseif(NOT XIO_FUZZ)
     add_executable(${name}_replay ${src} ${CMAKE_SOURCE_DIR}/tests/fuzz/replay.c)
     target_link_libraries(${name}_replay PRIVATE xio_adapters xio_core)
     add_test(NAME fuzz_replay_${short} COMMAND ${name}_replay ${corpus})
+    set_tests_properties(fuzz_replay_${short} PROPERTIES ENVIRONMENT "${XIO_TEST_ENV}")
   endif()
-  set_tests_properties(fuzz_${short} fuzz_replay_${short} PROPERTIES ENVIRONMENT "${XIO_TEST_ENV}")
 endforeach()
 
 if(XIO_FUZZ)
