@@ -28,6 +28,8 @@ struct xio_console {
 	char *user, *session, *lang;
 	int in_fd, out_fd, journal_fd;
 	char *journal_path;
+	void (*idle_cb)(void *ud);
+	void *idle_ud;
 	int kind;                 /* uv_handle_type of input */
 	union {
 		uv_tty_t tty;
@@ -375,6 +377,8 @@ void xio_console_next(struct xio_console *c)
 	}
 	if (!c->reading && !c->eof && !c->stopped && c->qlen < QUEUE_HIGH / 2)
 		resume_reading(c);
+	if (!c->busy && !c->qlen && !c->stopped && c->idle_cb)
+		c->idle_cb(c->idle_ud);
 }
 
 int xio_console_drained(const struct xio_console *c)
@@ -400,6 +404,8 @@ int xio_console_new(struct xio_console **out, uv_loop_t *loop, struct xio_runner
 	c->runner = runner;
 	c->log = log;
 	c->in_fd = o->in_fd;
+	c->idle_cb = o->idle_cb;
+	c->idle_ud = o->idle_ud;
 	c->out_fd = o->out_fd;
 	c->journal_fd = -1;
 	c->user = strdup(o->user && *o->user ? o->user : "you");

@@ -32,6 +32,10 @@ struct xio_console_opts {
 	const char *journal;     /* delivery journal path; NULL = none */
 	const char *lang;        /* idle-hint language: "auto", "en", "ru" */
 	int in_fd, out_fd;
+	/* Called when no line is in flight and none is queued (input may have
+	 * ended): the application decides whether the bot is done. */
+	void (*idle_cb)(void *ud);
+	void *idle_ud;
 };
 
 /*

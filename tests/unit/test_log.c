@@ -110,7 +110,12 @@ static void test_redaction(void **state)
 	assert_null(strstr(line, "8f742231b10e"));
 	assert_non_null(strstr(line, "Bearer [REDACTED]"));
 	assert_non_null(strstr(line, "/sendMessage"));
-	assert_non_null(json_tokener_parse(line));
+	{
+		json_object *o = json_tokener_parse(line);
+
+		assert_non_null(o);
+		json_object_put(o);
+	}
 }
 
 static void test_redact_keeps_plain_text(void **state)

@@ -1,0 +1,188 @@
+/*
+ * app.c — wiring and the shutdown order.
+ */
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void check_idle(void *ud)
+{
+	struct xio_app *app = ud;
+
+	if (app->stopping || !xio_outbox_idle(app->outbox))
+		return;
+	if (app->console && xio_console_busy(app->console)) {
+		xio_console_next(app->console);
+		return;
+	}
+	if (app->console && app->exit_when_idle && xio_console_drained(app->console) &&
+	    xio_runner_all_wait_for_humans(&app->runner)) {
+		xio_log_info(app->log, "app", "input ended and every consilium waits for a human; exiting");
+		xio_loop_request_stop(&app->loop);
+	}
+}
+
+static void stop_cb(struct xio_loop *loop, void *ud)
+{
+	struct xio_app *app = ud;
+
+	(void)loop;
+	app->stopping = 1;
+	/* Stop taking input first, then let the loop drain: the work already
+	 * committed is in the store and resumes at the next start. */
+	if (app->console)
+		xio_console_stop(app->console);
+	if (app->outbox)
+		xio_outbox_stop(app->outbox);
+	if (app->runner_on) {
+		xio_runner_release(&app->runner);
+		app->runner_on = 0;
+	}
+	if (app->console) {
+		xio_console_free(app->console);
+		app->console = NULL;
+	}
+	if (app->outbox) {
+		xio_outbox_free(app->outbox);
+		app->outbox = NULL;
+	}
+}
+
+static int build_engine(struct xio_app *app, struct xio_err *err)
+{
+	struct xio_config *cfg = app->cfg;
+	struct xio_engine *e = &app->eng;
+	int rc;
+
+	rc = xio_personas_load(&app->personas, xio_config_str(cfg, "consilium.personas_file"), err);
+	if (rc)
+		return rc;
+	rc = xio_i18n_load(&app->i18n, xio_config_str(cfg, "consilium.locales_dir"), err);
+	if (rc)
+		return rc;
+	memset(e, 0, sizeof(*e));
+	e->personas = &app->personas;
+	e->i18n = &app->i18n;
+	e->log = app->log;
+	e->language = xio_config_str(cfg, "consilium.language");
+	e->policy = strcmp(xio_config_str(cfg, "consilium.policy"), "selector") == 0
+			    ? XIO_POLICY_SELECTOR : XIO_POLICY_ROUND_ROBIN;
+	e->max_rounds = (int)xio_config_int(cfg, "consilium.max_rounds");
+	e->time_limit_ms = xio_config_int(cfg, "consilium.time_limit_min") * 60000;
+	e->human_timeout_ms = xio_config_int(cfg, "consilium.human_timeout_sec") * 1000;
+	e->require_approval = xio_config_bool(cfg, "consilium.require_approval");
+	e->ai_experts = 0;
+	e->validate = xio_producer_validate;
+	e->validate_ud = &app->producer;
+	return 0;
+}
+
+int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_app_opts *o,
+		 struct xio_err *err)
+{
+	struct xio_outbox_opts oo = { 0 };
+	enum xio_log_level level = XIO_LOG_INFO;
+	const char *fmt;
+	char session[32], journal[4200];
+	int rc;
+
+	memset(app, 0, sizeof(*app));
+	app->cfg = cfg;
+	app->exit_when_idle = o->exit_when_idle;
+	fmt = xio_config_str(cfg, "log.format");
+	xio_log_level_parse(xio_config_str(cfg, "log.level"), &level);
+	app->log = xio_log_new(STDERR_FILENO,
+			       !strcmp(fmt, "json") ? XIO_LOG_JSON
+			       : !strcmp(fmt, "human") ? XIO_LOG_HUMAN : XIO_LOG_AUTO, level);
+	if (!app->log)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	xio_config_register_secrets(cfg, app->log);
+
+	rc = xio_loop_init(&app->loop, app->log, err);
+	if (rc)
+		return rc;
+	app->loop_on = 1;
+	rc = xio_store_open_sqlite(&app->store, xio_config_str(cfg, "store.path"),
+				   (int)xio_config_int(cfg, "store.busy_timeout_ms"), 0, err);
+	if (rc)
+		return rc;
+	rc = build_engine(app, err);
+	if (rc)
+		return rc;
+	oo.max_attempts = (int)xio_config_int(cfg, "outbox.max_attempts");
+	oo.backoff_base_ms = xio_config_int(cfg, "outbox.backoff_base_ms");
+	oo.backoff_max_ms = xio_config_int(cfg, "outbox.backoff_max_ms");
+	rc = xio_outbox_new(&app->outbox, &app->loop.uv, &app->store, &xio_clock_system, app->log, &oo);
+	if (rc)
+		return xio_err_set(err, rc, "outbox: %s", xio_strerror(rc));
+	xio_runner_init(&app->runner, &app->loop.uv, &app->store, &app->eng, app->outbox, app->log,
+			&xio_clock_system);
+	app->runner_on = 1;
+	rc = xio_producer_init(&app->producer, &app->runner, xio_config_str(cfg, "consilium.schemas_dir"),
+			       xio_config_str(cfg, "consilium.timezone"), app->log, err);
+	if (rc)
+		return rc;
+	app->producer_on = 1;
+	xio_poster_init(&app->poster, app->log);
+	xio_outbox_register(app->outbox, &app->poster.handler);
+	xio_outbox_register(app->outbox, &app->producer.handler);
+	xio_outbox_on_progress(app->outbox, check_idle, app);
+
+	if (o->console) {
+		struct xio_console_opts co = { 0 };
+		const char *db = xio_config_str(cfg, "store.path");
+
+		snprintf(session, sizeof(session), "s%lld", (long long)xio_clock_now(&xio_clock_system));
+		snprintf(journal, sizeof(journal), "%s.console.jsonl", db);
+		co.user = xio_config_str(cfg, "console.user");
+		co.session = o->session ? o->session : session;
+		co.journal = strcmp(db, ":memory:") ? journal : NULL;
+		co.lang = xio_config_str(cfg, "consilium.language");
+		co.in_fd = STDIN_FILENO;
+		co.out_fd = STDOUT_FILENO;
+		co.idle_cb = check_idle;
+		co.idle_ud = app;
+		rc = xio_console_new(&app->console, &app->loop.uv, &app->runner, &co, app->log, err);
+		if (rc)
+			return rc;
+		xio_poster_add(&app->poster, xio_console_chat(app->console));
+	}
+	xio_loop_handle_signals(&app->loop, stop_cb, app);
+	return 0;
+}
+
+int xio_app_run(struct xio_app *app)
+{
+	struct xio_err err;
+
+	/* Resume what the last process left: pending effects and timers. */
+	xio_outbox_kick(app->outbox);
+	xio_runner_tick(&app->runner);
+	if (app->console && xio_console_start(app->console, &err)) {
+		xio_logf(app->log, XIO_LOG_ERROR, "app", "%s", err.msg);
+		return 1;
+	}
+	xio_log_info(app->log, "app", "xio %s running (store %s)", XIO_VERSION,
+		     xio_config_str(app->cfg, "store.path"));
+	xio_loop_run(&app->loop);
+	return app->exit_code;
+}
+
+void xio_app_release(struct xio_app *app)
+{
+	if (app->loop_on && !app->stopping)
+		stop_cb(&app->loop, app);
+	if (app->loop_on)
+		xio_loop_release(&app->loop);
+	if (app->producer_on)
+		xio_producer_release(&app->producer);
+	xio_store_close(&app->store);
+	xio_i18n_release(&app->i18n);
+	xio_personas_release(&app->personas);
+	xio_config_free(app->cfg);
+	xio_log_free(app->log);
+	memset(app, 0, sizeof(*app));
+}

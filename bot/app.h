@@ -1,0 +1,67 @@
+/*
+ * app.h — the running service: every module wired together on one loop.
+ *
+ * bot/ is where adapters meet the core: it reads the configuration, builds
+ * the store, the engine, the runner and the outbox, starts the adapters the
+ * configuration names, and tears everything down in the order LOOP.md
+ * requires.
+ */
+#ifndef XIO_BOT_APP_H
+#define XIO_BOT_APP_H
+
+#include "config.h"
+#include "console/console.h"
+#include "engine.h"
+#include "i18n.h"
+#include "log.h"
+#include "loop.h"
+#include "outbox.h"
+#include "persona.h"
+#include "post.h"
+#include "produce.h"
+#include "runner.h"
+#include "store.h"
+
+struct xio_app {
+	struct xio_config *cfg;     /* owned */
+	struct xio_log *log;        /* owned */
+	struct xio_loop loop;
+	int loop_on;
+	struct xio_store store;
+	struct xio_personas personas;
+	struct xio_i18n i18n;
+	struct xio_engine eng;
+	struct xio_outbox *outbox;
+	struct xio_runner runner;
+	int runner_on;
+	struct xio_poster poster;
+	struct xio_producer producer;
+	int producer_on;
+	struct xio_console *console;
+	int exit_when_idle;         /* console: end once input is done */
+	int stopping;
+	int exit_code;
+};
+
+struct xio_app_opts {
+	int console;            /* start the console adapter on stdin/stdout */
+	int exit_when_idle;     /* stop when input ends and nothing can move */
+	const char *session;    /* console session id; NULL = from the clock */
+};
+
+/*
+ * Builds everything cfg describes (takes ownership of cfg, even on error).
+ * Returns 0, or a negative code with err naming what could not start (the
+ * store file, a port, a persona file); on error call xio_app_release.
+ */
+int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_app_opts *o,
+		 struct xio_err *err);
+
+/* Runs the loop until a signal or the end of console input. Returns the
+ * process exit code. */
+int xio_app_run(struct xio_app *app);
+
+/* Tears down in order; safe after a failed init. */
+void xio_app_release(struct xio_app *app);
+
+#endif
