@@ -707,16 +707,20 @@ static int yp_fatal(struct yp *y, int line, const char *what)
 static int yp_node(struct yp *y, yaml_event_t *ev, int depth, int line,
 		   const char *prefix, json_object **out);
 
-static int yp_scalar(struct yp *y, yaml_event_t *ev, int line, json_object **out)
+static int yp_scalar(struct yp *y, yaml_event_t *ev, int line, const char *prefix,
+		     json_object **out)
 {
+	char shown[CONFIG_SHOW * 4 + 8];
 	const char *v = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
 	int is_null;
 
-	if (memchr(v, '\0', len))
-		return yp_fatal(y, line, "a value contains a NUL character");
-	if (len > INT32_MAX)
-		return yp_fatal(y, line, "a value is too long");
+	if (memchr(v, '\0', len) || len > INT32_MAX) {
+		diag_add(&y->L->d, y->L->name, line,
+			 prefix ? printable(shown, sizeof(shown), prefix) : NULL, "%s",
+			 len > INT32_MAX ? "value too long" : "value contains a NUL character");
+		return XIO_EINVAL;
+	}
 	/* Only an unquoted empty, ~ or null means "no value". */
 	is_null = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 		  (len == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
@@ -848,7 +852,7 @@ static int yp_node(struct yp *y, yaml_event_t *ev, int depth, int line,
 	}
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		rc = yp_scalar(y, ev, line, out);
+		rc = yp_scalar(y, ev, line, prefix, out);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 		rc = yp_sequence(y, depth, line, prefix, out);

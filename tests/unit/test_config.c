@@ -435,6 +435,12 @@ static void test_malformed_yaml(void **state)
 	expect_errors("? [a]\n: 1\n",
 		      (const char *const[]){
 			      "t.yaml:1: a mapping key must be a plain string", NULL });
+	expect_errors("llm:\n  model: \"a\\0b\"\n",
+		      (const char *const[]){
+			      "t.yaml:2: llm.model: value contains a NUL character", NULL });
+	expect_errors("a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+		      (const char *const[]){
+			      "t.yaml:1: mappings or lists nested too deep", NULL });
 }
 
 static void test_missing_and_empty_files(void **state)
