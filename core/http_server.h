@@ -1,0 +1,192 @@
+/*
+ * http_server.h — the HTTP server on the shared loop: webhooks, health,
+ * readiness and metrics.
+ *
+ * One server is one libwebsockets vhost listening on host:port, on the lws
+ * context of struct xio_loop (libuv foreign loop).  Modules mount handlers
+ * with xio_http_server_route(); adapters mount their webhooks this way
+ * (POST /slack/events, POST /telegram/webhook).  The server answers by itself:
+ *
+ *   GET /healthz   200 "ok" while the loop runs
+ *   GET /readyz    200 when every readiness probe says ready, else 503 with
+ *                  {"status":"not ready","not_ready":["store",...]}
+ *   GET /metrics   Prometheus text from the struct xio_metrics given in opts
+ *
+ * and refuses, before any handler runs, with one log line each (method, path,
+ * status, reason; never a body or a credential header):
+ *
+ *   400  malformed request (lws cannot parse it, or a bad Content-Length)
+ *   404  {"error":"not found"}              no route for the path
+ *   405  {"error":"method not allowed"}     the path exists for other methods
+ *   411  chunked upload, or POST/PUT/PATCH without Content-Length (lws 4.1
+ *        does not decode chunked request bodies)
+ *   413  Content-Length over the route's body limit (checked before reading)
+ *   417  an Expect other than 100-continue
+ *
+ * Expect: 100-continue is honoured: lws 4.1 never sends the interim
+ * "100 Continue", so the server writes it once the request has passed the
+ * checks above (a refused request gets its refusal instead, and the
+ * connection is closed after it since the body may or may not follow).
+ *
+ * Handlers run on the loop thread from inside lws callbacks.  A handler
+ * answers with xio_http_reply() — at once, or later: it calls
+ * xio_http_request_defer(), keeps the request pointer, and replies from any
+ * other callback (a timer, a curl completion).  If the client went away in
+ * the meantime, the late reply is dropped and the request freed.
+ */
+#ifndef XIO_HTTP_SERVER_H
+#define XIO_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "loop.h"
+#include "metrics.h"
+
+struct xio_http_server;
+struct xio_http_request;
+
+/* Server options; zero-initialise, then set what you need. */
+struct xio_http_server_opts {
+	size_t max_body_bytes;        /* default body cap; 0 = 1 MiB */
+	struct xio_metrics *metrics;  /* borrowed, for GET /metrics; NULL
+				       * = /metrics answers 404 */
+	struct xio_log *log;          /* borrowed; NULL = the loop's log */
+	int keepalive_timeout_s;      /* idle keep-alive; 0 = 5 s */
+};
+
+/*
+ * Handler of a route.  req is valid until xio_http_reply() is called on it,
+ * or, if the handler neither replies nor defers, until the handler returns
+ * (the server then answers 500 itself, as a bug worth seeing).
+ */
+typedef void (*xio_http_handler_cb)(struct xio_http_request *req, void *ud);
+
+/* Readiness probe: returns 1 when ready.  On 0 it may write a short reason
+ * (shown in the log, not to the client) into why[0..whylen-1]. */
+typedef int (*xio_http_ready_cb)(void *ud, char *why, size_t whylen);
+
+/*
+ * Creates a server listening on host:port on loop's lws context.  host is a
+ * numeric IPv4/IPv6 address or NULL/"" for every interface; port 0 picks a
+ * free port (see xio_http_server_port).  opts may be NULL (defaults).
+ * Returns 0 and *out (caller frees with xio_http_server_free, before
+ * xio_loop_release), or XIO_EBUSY "http server: 127.0.0.1:8080 is already in
+ * use", XIO_EINVAL for a bad host, XIO_EIO when lws refuses, XIO_ENOMEM; on
+ * error *out is NULL and nothing is left to free.
+ */
+int xio_http_server_new(struct xio_http_server **out, struct xio_loop *loop,
+			const char *host, int port,
+			const struct xio_http_server_opts *opts,
+			struct xio_err *err);
+
+/*
+ * Stops serving and frees the server: the listening socket and open
+ * connections are closed by lws shortly after (asynchronously); requests a
+ * handler deferred stay valid for xio_http_reply (which then drops the
+ * answer).  Call before the loop's lws context is destroyed.  NULL is a
+ * no-op.
+ */
+void xio_http_server_free(struct xio_http_server *srv);
+
+/* The port the server listens on (the chosen one when created with 0). */
+int xio_http_server_port(const struct xio_http_server *srv);
+
+/*
+ * Mounts handler for method ("GET", "POST", ...; case-sensitive) on path.  A
+ * path ending in '*' is a prefix ("/api/" + "*" matches "/api/" and everything
+ * under it); otherwise the match is exact.  Exact routes win over prefixes,
+ * longer prefixes over shorter.  max_body_bytes overrides the server's cap
+ * for this route (0 = server default).  Returns 0, XIO_EINVAL (bad method or
+ * path, or the same method+path twice), XIO_ENOMEM.
+ */
+int xio_http_server_route(struct xio_http_server *srv, const char *method,
+			  const char *path, size_t max_body_bytes,
+			  xio_http_handler_cb handler, void *ud,
+			  struct xio_err *err);
+
+/*
+ * Adds a readiness probe named name (copied) to GET /readyz.  Returns 0,
+ * XIO_EINVAL (empty name or NULL fn), XIO_ENOMEM.
+ */
+int xio_http_server_add_ready_probe(struct xio_http_server *srv,
+				    const char *name, xio_http_ready_cb fn,
+				    void *ud);
+
+/* ---- the request ---- */
+
+/* "GET", "POST", ... */
+const char *xio_http_request_method(const struct xio_http_request *req);
+
+/* The path, URL-decoded by lws, without the query string. */
+const char *xio_http_request_path(const struct xio_http_request *req);
+
+/* The query string as lws gives it: each name=value part URL-decoded, parts
+ * joined with '&' ("" when there is none). */
+const char *xio_http_request_query(const struct xio_http_request *req);
+
+/* The decoded value of query parameter name (first occurrence), or NULL.
+ * Valid as long as req. */
+const char *xio_http_request_query_param(const struct xio_http_request *req,
+					 const char *name);
+
+/*
+ * Copies the value of request header name (case-insensitive, without the
+ * colon, e.g. "X-Slack-Signature" or "Content-Type") into out[0..outlen-1],
+ * NUL-terminated.  Returns its length, XIO_ENOTFOUND if absent, XIO_ETOOBIG
+ * if it does not fit, XIO_ESTATE when called after the handler returned
+ * (headers live in lws's header table, which is only held that long).
+ */
+int xio_http_request_header(struct xio_http_request *req, const char *name,
+			    char *out, size_t outlen);
+
+/* The request body (NUL-terminated for convenience) and its length; "" and
+ * 0 when there is none.  Valid as long as req. */
+const char *xio_http_request_body(const struct xio_http_request *req,
+				  size_t *len);
+
+/* The peer's address as text ("127.0.0.1"). */
+const char *xio_http_request_remote_addr(const struct xio_http_request *req);
+
+/*
+ * Takes the request over for an asynchronous reply: after this the handler
+ * may return without replying, and req stays valid until xio_http_reply()
+ * is called on it — which the caller must do exactly once, even when the
+ * client has gone (it then only frees).  Returns req.
+ */
+struct xio_http_request *xio_http_request_defer(struct xio_http_request *req);
+
+/* 1 while the client is still connected and the server still exists. */
+int xio_http_request_alive(const struct xio_http_request *req);
+
+/*
+ * Adds a response header (name without colon; name and value copied).  Call
+ * before xio_http_reply.  Returns 0, XIO_EINVAL (bad name, CR/LF in either),
+ * XIO_ENOMEM.
+ */
+int xio_http_reply_header(struct xio_http_request *req, const char *name,
+			  const char *value);
+
+/*
+ * Answers the request: status, content type (NULL = none), body (copied;
+ * may be NULL when len is 0).  The answer is written when the socket is
+ * writable.  After the call req belongs to the server and must not be used.
+ * Returns 0; XIO_ECANCELED when the client went away (the answer is
+ * dropped); XIO_ENOMEM (the server then closes the connection); XIO_ESTATE
+ * when req was already answered.
+ */
+int xio_http_reply(struct xio_http_request *req, int status,
+		   const char *content_type, const void *body, size_t len);
+
+/* Shorthand for a JSON body (content type application/json). */
+int xio_http_reply_json(struct xio_http_request *req, int status,
+			const char *json);
+
+/* ---- route matching (exposed for tests and fuzzing) ---- */
+
+/* How well route path pattern matches path: -1 no match; otherwise a score,
+ * higher is better (exact match beats any prefix, longer prefix beats
+ * shorter). */
+int xio_http_route_match(const char *pattern, const char *path);
+
+#endif
