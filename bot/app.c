@@ -49,6 +49,94 @@ static void stop_cb(struct xio_loop *loop, void *ud)
 		xio_outbox_free(app->outbox);
 		app->outbox = NULL;
 	}
+	if (app->stats_on) {
+		app->stats_on = 0;
+		uv_close((uv_handle_t *)&app->stats_timer, NULL);
+	}
+	/* before the lws context goes (the loop destroys it after this) */
+	if (app->http) {
+		xio_http_server_free(app->http);
+		app->http = NULL;
+	}
+}
+
+static int store_ready_cb(void *ud, char *why, size_t whylen)
+{
+	struct xio_app *app = ud;
+	struct xio_err err;
+
+	if (xio_store_ping(&app->store, &err)) {
+		snprintf(why, whylen, "%s", err.msg);
+		return 0;
+	}
+	return 1;
+}
+
+static int adapters_ready_cb(void *ud, char *why, size_t whylen)
+{
+	struct xio_app *app = ud;
+
+	if (app->stopping) {
+		snprintf(why, whylen, "shutting down");
+		return 0;
+	}
+	return 1;
+}
+
+/* Copies the modules' counters into the metrics registry once a second. */
+static void stats_cb(uv_timer_t *t)
+{
+	struct xio_app *app = t->data;
+	struct xio_outbox_stats st;
+
+	if (!app->outbox)
+		return;
+	xio_outbox_stats(app->outbox, &st);
+	xio_counter_add(app->c_steps, (double)(app->runner.steps - app->steps_seen));
+	xio_counter_add(app->c_sent, (double)(st.performed - app->sent_seen));
+	xio_counter_add(app->c_failed, (double)(st.failed - app->failed_seen));
+	app->steps_seen = app->runner.steps;
+	app->sent_seen = st.performed;
+	app->failed_seen = st.failed;
+	xio_gauge_set(app->g_inflight, (double)st.inflight);
+}
+
+static int start_http(struct xio_app *app, struct xio_err *err)
+{
+	struct xio_http_server_opts ho = { 0 };
+	int rc;
+
+	app->metrics = xio_metrics_new();
+	if (!app->metrics)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	rc = xio_metrics_add_process_collector(app->metrics, err);
+	if (rc)
+		return rc;
+	app->c_steps = xio_metrics_counter(app->metrics, "xio_engine_steps_total",
+					   "Consilium steps committed to the store", NULL);
+	app->c_sent = xio_metrics_counter(app->metrics, "xio_outbox_performed_total",
+					  "Outbound effects performed (posts, drafts, exports)", NULL);
+	app->c_failed = xio_metrics_counter(app->metrics, "xio_outbox_failed_total",
+					    "Outbound effects given up after their retries", NULL);
+	app->g_inflight = xio_metrics_gauge(app->metrics, "xio_outbox_inflight",
+					    "Outbound effects in flight", NULL);
+	uv_timer_init(&app->loop.uv, &app->stats_timer);
+	app->stats_timer.data = app;
+	uv_timer_start(&app->stats_timer, stats_cb, 1000, 1000);
+	uv_unref((uv_handle_t *)&app->stats_timer);
+	app->stats_on = 1;
+	ho.max_body_bytes = (size_t)xio_config_int(app->cfg, "http.max_body_bytes");
+	ho.metrics = app->metrics;
+	ho.log = app->log;
+	rc = xio_http_server_new(&app->http, &app->loop, xio_config_str(app->cfg, "http.host"),
+				 (int)xio_config_int(app->cfg, "http.port"), &ho, err);
+	if (rc)
+		return rc;
+	xio_http_server_add_ready_probe(app->http, "store", store_ready_cb, app);
+	xio_http_server_add_ready_probe(app->http, "adapters", adapters_ready_cb, app);
+	xio_logf(app->log, XIO_LOG_INFO, "app", "HTTP on %s:%d (/healthz, /readyz, /metrics)",
+		 xio_config_str(app->cfg, "http.host"), xio_http_server_port(app->http));
+	return 0;
 }
 
 static int build_engine(struct xio_app *app, struct xio_err *err)
@@ -150,6 +238,11 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 			return rc;
 		xio_poster_add(&app->poster, xio_console_chat(app->console));
 	}
+	if (o->http && xio_config_bool(cfg, "http.enabled")) {
+		rc = start_http(app, err);
+		if (rc)
+			return rc;
+	}
 	xio_loop_handle_signals(&app->loop, stop_cb, app);
 	return 0;
 }
@@ -179,6 +272,7 @@ void xio_app_release(struct xio_app *app)
 		xio_loop_release(&app->loop);
 	if (app->producer_on)
 		xio_producer_release(&app->producer);
+	xio_metrics_free(app->metrics);
 	xio_store_close(&app->store);
 	xio_i18n_release(&app->i18n);
 	xio_personas_release(&app->personas);

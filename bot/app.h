@@ -12,6 +12,8 @@
 #include "config.h"
 #include "console/console.h"
 #include "engine.h"
+#include "http_server.h"
+#include "metrics.h"
 #include "i18n.h"
 #include "log.h"
 #include "loop.h"
@@ -38,6 +40,13 @@ struct xio_app {
 	struct xio_producer producer;
 	int producer_on;
 	struct xio_console *console;
+	struct xio_metrics *metrics;
+	struct xio_http_server *http;
+	uv_timer_t stats_timer;
+	int stats_on;
+	uint64_t steps_seen, sent_seen, failed_seen;
+	struct xio_counter *c_steps, *c_sent, *c_failed;
+	struct xio_gauge *g_inflight;
 	int exit_when_idle;         /* console: end once input is done */
 	int stopping;
 	int exit_code;
@@ -45,6 +54,7 @@ struct xio_app {
 
 struct xio_app_opts {
 	int console;            /* start the console adapter on stdin/stdout */
+	int http;               /* start the HTTP server if http.enabled */
 	int exit_when_idle;     /* stop when input ends and nothing can move */
 	const char *session;    /* console session id; NULL = from the clock */
 };

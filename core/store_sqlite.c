@@ -140,8 +140,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DEC_GET] = "SELECT status, log, tasks FROM decisions WHERE consilium_id=?",
 	[S_TASKS_DEL] = "DELETE FROM tasks WHERE consilium_id=?",
 	[S_TASK_PUT] = "INSERT INTO tasks(consilium_id, idx, title, owner, due, priority, status, confidence, json) VALUES(?,?,?,?,?,?,?,?,?)",
-	[S_FTS_DEL] = "DELETE FROM decisions_fts WHERE consilium_id=?",
-	[S_FTS_PUT] = "INSERT INTO decisions_fts(question, decision, rationale, workspace, consilium_id) VALUES(?,?,?,?,?)",
+	[S_FTS_DEL] = "DELETE FROM decisions_fts WHERE rowid=?",
+	[S_FTS_PUT] = "INSERT INTO decisions_fts(question, decision, rationale, workspace, consilium_id, rowid) VALUES(?,?,?,?,?,?)",
 	[S_PRECEDENTS] = "SELECT f.consilium_id, f.question, f.decision, d.updated_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND f.workspace = ? AND d.status IN ('approved','amended') ORDER BY bm25(decisions_fts) LIMIT ?",
 };
 
@@ -803,6 +803,9 @@ static int put_fts(struct sqlite_store *s, int64_t consilium_id, const char *wor
 	bind_text(st, 3, jstr(log, "rationale") ? jstr(log, "rationale") : "");
 	bind_text(st, 4, workspace ? workspace : "");
 	sqlite3_bind_int64(st, 5, consilium_id);
+	/* rowid = consilium id: replacing a decision's entry is a keyed delete,
+	 * not a scan of the whole index */
+	sqlite3_bind_int64(st, 6, consilium_id);
 	rc = step_done(s, st, err, "put fts");
 	json_object_put(log);
 	return rc;
