@@ -3,4 +3,3 @@
 #include <stdio.h>
 static int later(const char *n) { fprintf(stderr, "xio %s: not built yet\n", n); return 1; }
 int xio_cmd_run(int argc, char **argv) { (void)argc; return later(argv[0]); }
-int xio_cmd_extract(int argc, char **argv) { (void)argc; return later(argv[0]); }
