@@ -963,9 +963,18 @@ static int imperative(const struct ex *x, size_t s, size_t e)
 	size_t q, w;
 	const unsigned char *t = (const unsigned char *)x->f;
 
-	s = skip_spaces(x, s, e);
-	while (s < e && !is_wc(t[s]))
-		s++;
+	for (;;) {
+		size_t l;
+
+		s = skip_spaces(x, s, e);
+		while (s < e && !is_wc(t[s]))
+			s++;
+		if ((l = match_at(x, s, e, xio_extract_lex_filler)) ||
+		    (l = match_at(x, s, e, xio_extract_lex_prio_high)))
+			s += l;
+		else
+			break;
+	}
 	if (x->lang != LANG_RU && match_at(x, s, e, xio_extract_lex_imperative_en))
 		return 1;
 	if (x->lang == LANG_EN)
@@ -1043,8 +1052,41 @@ static int past_tense(const struct ex *x, size_t s, size_t e)
 	return 0;
 }
 
+/* "Борис, …" / "Dmitry, …" addressing someone who never spoke: a
+ * capitalised first word before a comma that is not a greeting or a filler. */
+static int unknown_addressee(const struct ex *x, size_t cs, size_t ce, struct mention *m)
+{
+	static const char *const not_names[] = { "ok", "okay", "so", "yes", "no", "well", "also",
+		"thanks", "thank", "hi", "hey", "hello", "guys", "team", "all", "everyone",
+		"folks", "sure", "great", "then", "actually", "please", "ок", "окей", "да", "нет",
+		"так", "итак", "ну", "ладно", "хорошо", "коллеги", "ребята", "друзья", "спасибо",
+		"привет", "тогда", "кстати", "пожалуйста", "отлично", "супер", "слушай",
+		"слушайте", "смотри", "короче", "вообще", NULL };
+	const unsigned char *o = (const unsigned char *)x->orig;
+	size_t p = skip_spaces(x, cs, ce), q;
+
+	if (p >= ce || !((o[p] >= 'A' && o[p] <= 'Z') ||
+			 (o[p] == 0xD0 && p + 1 < ce && (o[p + 1] == 0x81 || (o[p + 1] >= 0x90 && o[p + 1] <= 0xAF)))))
+		return 0;
+	for (q = p; q < ce && is_wc((unsigned char)x->f[q]); q++)
+		;
+	if (q >= ce || x->f[q] != ',' || q - p >= NAME_MAX_BYTES || letters(x->f, p, q) < 2 ||
+	    match_at(x, p, q, not_names) == q - p)
+		return 0;
+	memset(m, 0, sizeof(*m));
+	memcpy(m->handle, x->orig + p, q - p);
+	m->handle[q - p] = '\0';
+	m->pos = p;
+	m->len = q - p;
+	m->cut_start = p;
+	m->cut_end = q + 1;
+	m->role = ROLE_ADDRESS;
+	return 1;
+}
+
 static int best_mention(const struct ex *x, size_t cs, size_t ce, struct mention *m)
 {
+	static const char *const assign[] = { "assign*", "назнач*", "поруч*", NULL };
 	struct mention c;
 	size_t s = cs;
 	int got = 0;
@@ -1058,6 +1100,8 @@ static int best_mention(const struct ex *x, size_t cs, size_t ce, struct mention
 			return 1;
 		s = c.pos + c.len;
 	}
+	if (got && find(x, cs, ce, assign, NULL, NULL))
+		m->role = ROLE_AGENT;
 	return got;
 }
 
@@ -1133,6 +1177,9 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	label = find(x, cs, ce, xio_extract_lex_label, &lpos, &llen);
 	request = find(x, cs, ce, xio_extract_lex_request, NULL, NULL);
 	please = find(x, cs, ce, xio_extract_lex_please, NULL, NULL);
+	if (!has_m && !self && unknown_addressee(x, cs, ce, &m) &&
+	    (request || please || imperative(x, m.cut_end, ce)))
+		has_m = 1;
 
 	/* 1. A cancellation removes the task it speaks of. */
 	if (find(x, cs, ce, xio_extract_lex_cancel, NULL, NULL)) {

@@ -148,7 +148,8 @@ const char *const xio_extract_lex_agent_before[] = {
 	"owner —", "ask", "have", "let", "for", "пусть", "поручим", "поручаю", "поручить",
 	"поручаем", "ответственный:", "ответственный -", "ответственный —",
 	"ответственная:", "ответственный", "назначим", "назначаем", "назначить",
-	"назначаю", "попросим", "попроси", "на", "assignee:", "исполнитель:", NULL
+	"назначаю", "попросим", "попроси", "на", "assignee:", "исполнитель:", "пусть лучше",
+	"лучше", NULL
 };
 
 const char *const xio_extract_lex_request[] = {
@@ -220,12 +221,12 @@ const char *const xio_extract_lex_reject[] = {
 };
 
 const char *const xio_extract_lex_handoff[] = {
-	"instead", "hand over", "hand it", "hand this", "handing", "take over", "takes over",
-	"reassign", "pass it to", "pass this to", "will take it", "will take this",
-	"will take over", "will do it", "will handle it", "rather", "вместо", "передаю",
-	"передам", "передать", "передадим", "пусть лучше", "переназнач*", "возьмет",
-	"возьмет на себя", "лучше пусть", "заберет", "сделает", "займется", "перекину",
-	"перекинь", NULL
+	"instead", "hand over", "hand it", "hand this", "hand", "hands", "handing", "over to",
+	"take over", "takes over", "reassign", "pass it to", "pass this to", "give it to",
+	"will take it", "will take this", "will take over", "will do it", "will handle it",
+	"rather", "вместо", "передаю", "передам", "передать", "передадим", "пусть лучше",
+	"лучше пусть", "переназнач*", "возьмет это", "возьмет на себя", "сделает это",
+	"заберет", "перекину", "перекинь", "перекинем", NULL
 };
 
 const char *const xio_extract_lex_take[] = {
@@ -275,7 +276,7 @@ const char *const xio_extract_lex_filler[] = {
 const char *const xio_extract_lex_pronoun_obj[] = {
 	"it", "this", "that", "this one", "that one", "over", "it over", "this task",
 	"that task", "care of it", "это", "его", "ее", "эту задачу", "задачу", "это на себя",
-	"ее на себя", "на себя", "это сделаю", "instead", "it instead", "this instead",
+	"ее на себя", "на себя", "это сделаю", "do it", "do this", "handle it", "take it", "instead", "it instead", "this instead",
 	"that instead", "вместо", "over instead", NULL
 };
 
