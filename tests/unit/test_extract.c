@@ -1,0 +1,601 @@
+/*
+ * test_extract.c — the rule-based extractor, table-driven.  Each case is a
+ * transcript ("Name: text" lines), the moment it was written and the chat's
+ * zone, and what must come out: the number of tasks and one task (a title
+ * substring, owner, due, priority), or a decision.  English and Russian
+ * cases sit side by side, grouped by the rule they exercise.  The number of
+ * cases is printed.  Further tests cover alternatives, risks, confidence,
+ * the transcript parser, errors, and allocation failure.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dates.h"
+#include "extract.h"
+
+#define WED "2025-11-26T10:00" /* a Wednesday; 13:00 in Moscow */
+#define ANY ((const char *)1)  /* don't check this field */
+
+struct ecase {
+	const char *tr;
+	const char *now; /* UTC "YYYY-MM-DDTHH:MM" */
+	const char *tz;
+	int ntasks;      /* -1: don't check */
+	const char *title; /* substring of some task's title; NULL: no task checked */
+	const char *owner; /* NULL: must be null */
+	const char *due;   /* NULL: must be null */
+	const char *prio;
+	const char *decision; /* substring of some decision */
+};
+
+/* A task expected, now = WED in UTC. */
+#define T(tr, n, title, owner, due, prio) { tr, WED, "UTC", n, title, owner, due, prio, NULL }
+/* The same in Moscow time. */
+#define TM(tr, n, title, owner, due, prio) { tr, WED, "Europe/Moscow", n, title, owner, due, prio, NULL }
+/* No task at all. */
+#define NONE(tr) { tr, WED, "UTC", 0, NULL, NULL, NULL, NULL, NULL }
+/* A decision (and n tasks). */
+#define D(tr, n, text) { tr, WED, "UTC", n, NULL, NULL, NULL, NULL, text }
+
+static const struct ecase cases[] = {
+	/* --- owners: @mention, a participant's name, the author --- */
+	T("Alice: hi\nBob: hi\nAlice: @bob please update the API docs by Friday.", 1,
+	  "update the API docs", "Bob", "2025-11-28", "medium"),
+	T("Alice: @Bob, fix the login bug by Friday.", 1, "fix the login bug", "Bob", "2025-11-28", "medium"),
+	T("Alice: @carol can you review the PR tomorrow?", 1, "review the PR", "carol", "2025-11-27", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: Bob, please prepare the slides.", 1, "prepare the slides", "Bob", NULL, "medium"),
+	T("Alice: hi\nBob: hi\nAlice: Bob will write the migration script by Monday.", 1,
+	  "write the migration script", "Bob", "2025-12-01", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: Bob to send the invoice by Dec 1.", 1, "send the invoice", "Bob", "2025-12-01", "medium"),
+	T("Alice: hi\nBob Smith: hi\nAlice: Bob, please call the vendor tomorrow.", 1, "call the vendor",
+	  "Bob Smith", "2025-11-27", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: Let's have Bob update the roadmap by Friday.", 1, "update the roadmap",
+	  "Bob", "2025-11-28", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: Assign the security audit to Bob, due next week.", 1, "security audit",
+	  "Bob", ANY, "medium"),
+	T("Alice: I'll prepare the release notes by tomorrow.", 1, "prepare the release notes", "Alice",
+	  "2025-11-27", "medium"),
+	T("Alice: I will draft the proposal by Friday.", 1, "draft the proposal", "Alice", "2025-11-28", "medium"),
+	T("Alice: I'm going to benchmark the new cache on Monday.", 1, "benchmark the new cache", "Alice",
+	  "2025-12-01", "medium"),
+	T("Alice: Let me check the logs today.", 1, "check the logs", "Alice", "2025-11-26", "medium"),
+	T("Alice: I’ll write the postmortem by Friday.", 1, "write the postmortem", "Alice", "2025-11-28", "medium"),
+	T("Анна: привет\nБорис: привет\nАнна: @Борис, подготовь отчёт до пятницы.", 1, "подготовь отчёт",
+	  "Борис", "2025-11-28", "medium"),
+	T("Анна: привет\nБорис: привет\nАнна: Борис, пожалуйста, обнови документацию к понедельнику.", 1,
+	  "обнови документацию", "Борис", "2025-12-01", "medium"),
+	T("Анна: привет\nБорис: привет\nАнна: Борис сделает ревью до завтра.", 1, "ревью", "Борис",
+	  "2025-11-27", "medium"),
+	T("Анна: привет\nКатя: привет\nАнна: Поручим Кате настроить CI до конца недели.", 1, "настроить CI",
+	  "Катя", "2025-11-28", "medium"),
+	T("Анна: привет\nКатя: привет\nАнна: Пусть Катя напишет тесты к среде.", 1, "напишет тесты", "Катя",
+	  "2025-12-03", "medium"),
+	T("Анна: Я сделаю ревью PR до завтра.", 1, "ревью PR", "Анна", "2025-11-27", "medium"),
+	T("Анна: Я подготовлю презентацию к 1 декабря.", 1, "подготовлю презентацию", "Анна", "2025-12-01", "medium"),
+	T("Анна: Возьму на себя миграцию базы, сделаю до пятницы.", -1, "миграцию базы", "Анна", ANY, "medium"),
+	T("Анна: Сделаю выгрузку отчёта послезавтра.", 1, "выгрузку отчёта", "Анна", "2025-11-28", "medium"),
+	T("Анна: Борис, можешь проверить бэкапы завтра?", 1, "проверить бэкапы", "Борис", "2025-11-27", "medium"),
+	T("Анна: привет\nИван: привет\nАнна: Ивану нужно обновить сертификаты до 1.12.", 1, "обновить сертификаты",
+	  "Иван", "2025-12-01", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: can you send me the numbers by Friday?", 1, "send me the numbers", "Bob",
+	  "2025-11-28", "medium"),
+	T("Alice: Action item: Bob updates the staging config by Friday.\nBob: ok", 1, "updates the staging config",
+	  "Bob", "2025-11-28", "medium"),
+	T("Alice: TODO: rotate the API keys by end of month.", 1, "rotate the API keys", NULL, "2025-11-30", "medium"),
+	T("Анна: Задача: обновить зависимости до конца месяца.", 1, "обновить зависимости", NULL, "2025-11-30", "medium"),
+	T("Alice: We need to renew the TLS certificate by Friday.", 1, "renew the TLS certificate", NULL,
+	  "2025-11-28", "medium"),
+	T("Анна: Нужно продлить домен до 5 декабря.", 1, "продлить домен", NULL, "2025-12-05", "medium"),
+
+	/* --- due dates in all their forms --- */
+	T("Alice: I'll ship the fix by 2025-12-03.", 1, "ship the fix", "Alice", "2025-12-03", "medium"),
+	T("Alice: I'll ship the fix by 3.12.", 1, "ship the fix", "Alice", "2025-12-03", "medium"),
+	T("Alice: I'll ship the fix by Dec 3.", 1, "ship the fix", "Alice", "2025-12-03", "medium"),
+	T("Alice: I'll ship the fix by December 3rd, 2026.", 1, "ship the fix", "Alice", "2026-12-03", "medium"),
+	T("Анна: Я выкачу фикс к 3 декабря.", 1, "выкачу фикс", "Анна", "2025-12-03", "medium"),
+	T("Анна: Я выкачу фикс до 3 декабря 2026 года.", 1, "выкачу фикс", "Анна", "2026-12-03", "medium"),
+	T("Анна: Я выкачу фикс к 10 января.", 1, "выкачу фикс", "Анна", "2026-01-10", "medium"),
+	T("Alice: I'll ship the fix today.", 1, "ship the fix", "Alice", "2025-11-26", "medium"),
+	T("Alice: I'll ship the fix tomorrow.", 1, "ship the fix", "Alice", "2025-11-27", "medium"),
+	T("Анна: Я выкачу фикс завтра.", 1, "выкачу фикс", "Анна", "2025-11-27", "medium"),
+	T("Анна: Я выкачу фикс послезавтра.", 1, "выкачу фикс", "Анна", "2025-11-28", "medium"),
+	T("Alice: I'll ship the fix the day after tomorrow.", 1, "ship the fix", "Alice", "2025-11-28", "medium"),
+	T("Alice: I'll ship the fix by Friday.", 1, "ship the fix", "Alice", "2025-11-28", "medium"),
+	T("Alice: I'll ship the fix by Wednesday.", 1, "ship the fix", "Alice", "2025-12-03", "medium"),
+	T("Анна: Я выкачу фикс до пятницы.", 1, "выкачу фикс", "Анна", "2025-11-28", "medium"),
+	T("Alice: I'll ship the fix this Friday.", 1, "ship the fix", "Alice", "2025-11-28", "medium"),
+	T("Alice: I'll ship the fix next Monday.", 1, "ship the fix", "Alice", "2025-12-01", "medium"),
+	T("Анна: Я выкачу фикс в следующий понедельник.", 1, "выкачу фикс", "Анна", "2025-12-01", "medium"),
+	T("Alice: I'll ship the fix next week.", 1, "ship the fix", "Alice", "2025-12-05", "medium"),
+	T("Анна: Я выкачу фикс на следующей неделе.", 1, "выкачу фикс", "Анна", "2025-12-05", "medium"),
+	T("Alice: I'll ship the fix in 3 days.", 1, "ship the fix", "Alice", "2025-11-29", "medium"),
+	T("Анна: Я выкачу фикс через 3 дня.", 1, "выкачу фикс", "Анна", "2025-11-29", "medium"),
+	T("Анна: Я выкачу фикс через неделю.", 1, "выкачу фикс", "Анна", "2025-12-03", "medium"),
+	T("Alice: I'll ship the fix by end of day.", 1, "ship the fix", "Alice", "2025-11-26", "medium"),
+	T("Анна: Я выкачу фикс до конца дня.", 1, "выкачу фикс", "Анна", "2025-11-26", "medium"),
+	T("Alice: I'll ship the fix by the end of the month.", 1, "ship the fix", "Alice", "2025-11-30", "medium"),
+	T("Анна: Я выкачу фикс до конца месяца.", 1, "выкачу фикс", "Анна", "2025-11-30", "medium"),
+	{ "Alice: I'll close the books by end of month.", "2025-12-05T10:00", "UTC", 1, "close the books",
+	  "Alice", "2025-12-31", "medium", NULL },
+	TM("Alice: I'll ship the fix by 15:00.", 1, "ship the fix", "Alice", "2025-11-26T15:00:00+03:00", "medium"),
+	TM("Анна: Я выкачу фикс к 15:00.", 1, "выкачу фикс", "Анна", "2025-11-26T15:00:00+03:00", "medium"),
+	TM("Анна: Я выкачу фикс завтра к 10:00.", 1, "выкачу фикс", "Анна", "2025-11-27T10:00:00+03:00", "medium"),
+	TM("Alice: I'll ship the fix tomorrow at 3pm.", 1, "ship the fix", "Alice", "2025-11-27T15:00:00+03:00", "medium"),
+	TM("Alice: I'll ship the fix in 2 hours.", 1, "ship the fix", "Alice", "2025-11-26T15:00:00+03:00", "medium"),
+	{ "Alice: I'll ship the fix by 15:00.", WED, "America/New_York", 1, "ship the fix", "Alice",
+	  "2025-11-26T15:00:00-05:00", "medium", NULL },
+	/* the zone decides the day: 22:30 UTC is already Thursday in Moscow */
+	{ "Alice: I'll ship the fix tomorrow.", "2025-11-26T22:30", "Europe/Moscow", 1, "ship the fix",
+	  "Alice", "2025-11-28", "medium", NULL },
+	{ "Alice: I'll ship the fix tomorrow.", "2025-11-26T22:30", "UTC", 1, "ship the fix", "Alice",
+	  "2025-11-27", "medium", NULL },
+	/* a weekday is the next such day after today */
+	{ "Alice: I'll ship the fix by Friday.", "2025-11-28T09:00", "UTC", 1, "ship the fix", "Alice",
+	  "2025-12-05", "medium", NULL },
+	/* a date said in the next sentence of the same message */
+	T("Alice: hi\nBob: hi\nAlice: Bob, please update the changelog. Friday at the latest.", 1,
+	  "update the changelog", "Bob", "2025-11-28", "medium"),
+	T("Alice: I'll update the wiki.", 1, "update the wiki", "Alice", NULL, "medium"),
+
+	/* --- handoffs and moved deadlines keep only the final owner and due --- */
+	T("Alice: hi\nBob: hi\nCarol: hi\nAlice: Bob, please update the docs by Friday.\nBob: Actually Carol will do it instead.",
+	  1, "update the docs", "Carol", "2025-11-28", "medium"),
+	T("Alice: I'll prepare the budget by Friday.\nBob: hi\nAlice: I'll hand the budget over to Bob.", 1,
+	  "prepare the budget", "Bob", "2025-11-28", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: Someone needs to check the backups by Dec 1.\nBob: I'll take it.", 1,
+	  "check the backups", "Bob", "2025-12-01", "medium"),
+	T("Alice: We need to book the venue.\nBob: I'll take it, by Friday.", 1, "book the venue", "Bob",
+	  "2025-11-28", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: Bob, please update the docs by Friday.\nAlice: Let's move the docs deadline to next Wednesday.",
+	  1, "update the docs", "Bob", "2025-12-03", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: Bob, please update the docs by Friday.\nBob: Can we push it to Monday?\nAlice: OK, the docs can wait until Monday.",
+	  1, "update the docs", "Bob", "2025-12-01", "medium"),
+	T("Alice: I'll migrate the database by Friday.\nAlice: Actually I'll migrate the database by Monday instead.", 1,
+	  "migrate the database", "Alice", "2025-12-01", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: Bob, please update the docs by Friday.\nBob: I can't by Friday, but Monday works.",
+	  1, "update the docs", "Bob", "2025-12-01", "medium"),
+	T("Анна: привет\nБорис: привет\nВера: привет\nАнна: Борис, подготовь отчёт до пятницы.\nБорис: Передаю отчёт Вере.",
+	  1, "подготовь отчёт", "Вера", "2025-11-28", "medium"),
+	T("Анна: привет\nБорис: привет\nАнна: Нужно проверить бэкапы до конца месяца.\nБорис: Беру.", 1,
+	  "проверить бэкапы", "Борис", "2025-11-30", "medium"),
+	T("Анна: привет\nБорис: привет\nАнна: Борис, подготовь отчёт до пятницы.\nАнна: Перенесём отчёт на следующую среду.",
+	  1, "подготовь отчёт", "Борис", "2025-12-03", "medium"),
+	T("Анна: Я обновлю документацию к пятнице.\nАнна: Срок по документации сдвигаем на понедельник.", 1,
+	  "обновлю документацию", "Анна", "2025-12-01", "medium"),
+	T("Анна: привет\nБорис: привет\nВера: привет\nАнна: Борис, обнови сертификаты завтра.\nАнна: Пусть лучше Вера сделает, Борис занят.",
+	  1, "обнови сертификаты", "Вера", "2025-11-27", "medium"),
+
+	/* --- done, cancelled, rejected, hypothetical: not tasks --- */
+	NONE("Alice: I already fixed the login bug."),
+	NONE("Alice: I fixed the login bug yesterday."),
+	NONE("Alice: The release notes are done."),
+	NONE("Alice: We deployed the hotfix this morning."),
+	NONE("Анна: Я уже обновила документацию."),
+	NONE("Анна: Отчёт готово, отправила вчера."),
+	NONE("Анна: Мы сделали миграцию."),
+	T("Alice: I'll update the docs by Friday.\nAlice: Docs updated, done.", 0, NULL, NULL, NULL, NULL),
+	T("Alice: I'll update the docs by Friday.\nAlice: Done.", 0, NULL, NULL, NULL, NULL),
+	T("Анна: Я обновлю доку до пятницы.\nАнна: Готово.", 0, NULL, NULL, NULL, NULL),
+	NONE("Alice: The migration task is cancelled."),
+	T("Alice: I'll migrate the database by Friday.\nBob: Let's cancel the migration, we don't need it.", 0, NULL,
+	  NULL, NULL, NULL),
+	T("Alice: hi\nBob: hi\nAlice: Bob, please update the docs by Friday.\nAlice: Never mind, forget about the docs.",
+	  0, NULL, NULL, NULL, NULL),
+	T("Анна: Я сделаю миграцию до пятницы.\nБорис: Миграцию отменяем.", 0, NULL, NULL, NULL, NULL),
+	T("Анна: привет\nБорис: привет\nАнна: Борис, обнови доку завтра.\nАнна: Отбой, не надо.", 0, NULL, NULL, NULL,
+	  NULL),
+	T("Alice: hi\nBob: hi\nAlice: Bob, can you update the docs by Friday?\nBob: No, I can't.", 0, NULL, NULL, NULL,
+	  NULL),
+	T("Анна: привет\nБорис: привет\nАнна: Борис, можешь обновить доку к пятнице?\nБорис: Нет, не смогу.", 0, NULL,
+	  NULL, NULL, NULL),
+	NONE("Alice: We won't rewrite the parser."),
+	NONE("Alice: Let's not migrate to Kubernetes this quarter."),
+	NONE("Анна: Не будем переписывать парсер."),
+	NONE("Alice: Maybe we could rewrite the parser someday."),
+	NONE("Alice: If we had time, I would refactor the billing module."),
+	NONE("Alice: We might need to upgrade the cluster next year."),
+	NONE("Alice: What if we moved to Postgres?"),
+	NONE("Анна: Может быть, стоит переписать парсер."),
+	NONE("Анна: Если будет время, можно было бы обновить дизайн."),
+	NONE("Анна: Возможно, перейдём на Postgres."),
+	NONE("Alice: Should we update the docs?"),
+	NONE("Alice: I think the docs are fine."),
+	NONE("Анна: Я думаю, документация в порядке."),
+	NONE("Alice: Thanks everyone, good meeting."),
+	NONE("Alice: hi\nBob: hi\nAlice: Bob, what do you think?"),
+	NONE("Alice: The meeting is on Friday."),
+
+	/* --- priority --- */
+	T("Alice: hi\nBob: hi\nAlice: Bob, please fix the payment bug ASAP.", 1, "fix the payment bug", "Bob", ANY, "high"),
+	T("Alice: hi\nBob: hi\nAlice: Bob, please fix the payment bug by Friday, it's urgent.", 1, "fix the payment bug",
+	  "Bob", "2025-11-28", "high"),
+	T("Alice: I'll fix the crash today. This is a blocker.", 1, "fix the crash", "Alice", "2025-11-26", "high"),
+	T("Alice: Critical: I'll patch the auth bypass tonight.", 1, "patch the auth bypass", "Alice", "2025-11-26",
+	  "high"),
+	T("Анна: привет\nБорис: привет\nАнна: Борис, срочно почини оплату.", 1, "почини оплату", "Борис", ANY, "high"),
+	T("Анна: Я починю сборку сегодня, это блокер.", 1, "починю сборку", "Анна", "2025-11-26", "high"),
+	T("Alice: hi\nBob: hi\nAlice: Bob, please clean up the old branches, no rush.", 1, "clean up the old branches",
+	  "Bob", NULL, "low"),
+	T("Alice: I'll tidy the README when I have time... no rush.", 1, "tidy the README", "Alice", NULL, "low"),
+	T("Alice: hi\nBob: hi\nAlice: Bob, update the style guide, not urgent.", 1, "update the style guide", "Bob", NULL,
+	  "low"),
+	T("Анна: привет\nБорис: привет\nАнна: Борис, обнови README, не срочно.", 1, "обнови README", "Борис", NULL, "low"),
+	T("Анна: привет\nБорис: привет\nАнна: Борис, почисти старые ветки, когда будет время.", 1, "почисти старые ветки",
+	  "Борис", NULL, "low"),
+	T("Alice: I'll update the dashboard by Friday.", 1, "update the dashboard", "Alice", "2025-11-28", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: Bob, please fix the flaky test by Friday.\nAlice: It's urgent.", 1, "fix the flaky test",
+	  "Bob", "2025-11-28", "high"),
+
+	/* --- several tasks in one transcript --- */
+	T("Alice: hi\nBob: hi\nCarol: hi\nAlice: Bob will update the docs by Friday, and Carol will review them by Monday.",
+	  2, "review them", "Carol", "2025-12-01", "medium"),
+	T("Alice: hi\nBob: hi\nAlice: I'll write the spec by Friday; Bob, please build the prototype by Dec 10.", 2,
+	  "build the prototype", "Bob", "2025-12-10", "medium"),
+	T("Анна: привет\nБорис: привет\nАнна: Я напишу спецификацию до пятницы, а Борис сделает прототип к 10 декабря.", 2,
+	  "прототип", "Борис", "2025-12-10", "medium"),
+
+	/* --- decisions --- */
+	D("Alice: Decision: we go with Postgres.", 0, "we go with Postgres"),
+	D("Alice: We decided to use Postgres for the event store.", 0, "use Postgres"),
+	D("Alice: Let's go with option B.", 0, "option B"),
+	D("Alice: OK, agreed: the release is on Monday.", 0, "the release is on Monday"),
+	D("Alice: Let's use Redis for the cache.\nBob: Agreed.", 0, "use Redis for the cache"),
+	D("Анна: Решили: используем Postgres.", 0, "используем Postgres"),
+	D("Анна: Договорились, релиз в понедельник.", 0, "релиз в понедельник"),
+	D("Анна: Остановимся на варианте Б.", 0, "варианте Б"),
+	D("Анна: Давайте возьмём Redis для кэша.\nБорис: Согласен.", 0, "возьмём Redis"),
+	D("Alice: We decided that Bob will migrate the database by Friday.\nBob: ok", 1, "migrate the database"),
+};
+
+static int64_t utc_ms(const char *s)
+{
+	int y, mo, d, h, mi;
+
+	assert_int_equal(sscanf(s, "%d-%d-%dT%d:%d", &y, &mo, &d, &h, &mi), 5);
+	return (xio_dates_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60) * 1000;
+}
+
+static json_object *run_text(const char *text, const char *now, const char *tz, const char *lang)
+{
+	struct xio_extract_transcript tr;
+	struct xio_extract_opts opts;
+	struct xio_err err;
+	json_object *out;
+
+	assert_int_equal(xio_extract_parse_transcript(text, strlen(text), utc_ms(now), &tr, &err), 0);
+	memset(&opts, 0, sizeof(opts));
+	opts.tz = tz;
+	opts.lang = lang;
+	opts.now_ms = utc_ms(now);
+	out = xio_extract_run(tr.msgs, tr.n, &opts, &err);
+	xio_extract_transcript_release(&tr);
+	if (!out)
+		fprintf(stderr, "extract failed: %s\n", err.msg);
+	assert_non_null(out);
+	return out;
+}
+
+static const char *str_or_null(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int field_ok(const char *want, const char *got)
+{
+	if (want == ANY)
+		return 1;
+	if (!want || !got)
+		return want == got;
+	return strcmp(want, got) == 0;
+}
+
+/* Checks one case; prints what differs and returns 0 on a mismatch. */
+static int check_case(size_t i, const struct ecase *c)
+{
+	json_object *out = run_text(c->tr, c->now, c->tz, NULL);
+	json_object *tasks, *decs, *t = NULL;
+	size_t k, n;
+	int ok = 1;
+
+	assert_true(json_object_object_get_ex(out, "tasks", &tasks));
+	assert_true(json_object_object_get_ex(out, "decisions", &decs));
+	n = json_object_array_length(tasks);
+	if (c->ntasks >= 0 && n != (size_t)c->ntasks)
+		ok = 0;
+	if (c->title) {
+		for (k = 0; k < n && !t; k++) {
+			const char *ti = str_or_null(json_object_array_get_idx(tasks, k), "title");
+
+			if (ti && strstr(ti, c->title))
+				t = json_object_array_get_idx(tasks, k);
+		}
+		if (!t || !field_ok(c->owner, str_or_null(t, "owner")) ||
+		    !field_ok(c->due, str_or_null(t, "due")) ||
+		    (c->prio && !field_ok(c->prio, str_or_null(t, "priority"))))
+			ok = 0;
+	}
+	if (c->decision) {
+		int found = 0;
+
+		for (k = 0; k < json_object_array_length(decs); k++) {
+			const char *dt = str_or_null(json_object_array_get_idx(decs, k), "text");
+
+			if (dt && strstr(dt, c->decision))
+				found = 1;
+		}
+		ok &= found;
+	}
+	if (!ok)
+		fprintf(stderr, "case %zu failed:\n  %s\n  got %s\n", i, c->tr,
+			json_object_to_json_string_ext(out, JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(out);
+	return ok;
+}
+
+static void test_table(void **state)
+{
+	size_t i, failed = 0;
+
+	(void)state;
+	for (i = 0; i < XIO_ARRAY_LEN(cases); i++)
+		failed += !check_case(i, &cases[i]);
+	printf("extract: %zu table cases, %zu failed\n", XIO_ARRAY_LEN(cases), failed);
+	assert_int_equal(failed, 0);
+}
+
+static json_object *get(json_object *o, const char *path0, size_t idx)
+{
+	json_object *a;
+
+	assert_true(json_object_object_get_ex(o, path0, &a));
+	assert_true(idx < json_object_array_length(a));
+	return json_object_array_get_idx(a, idx);
+}
+
+static void test_alternatives(void **state)
+{
+	json_object *out, *alt, *arr;
+
+	(void)state;
+	out = run_text("Bob: Option A: ship on Monday. Pro: faster feedback. Con: less testing.\n"
+		       "Carol: Option B: ship next month. Pros: more testing. Cons: the customer waits.",
+		       WED, "UTC", NULL);
+	alt = get(out, "alternatives", 0);
+	assert_string_equal(str_or_null(alt, "title"), "ship on Monday");
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "faster feedback");
+	assert_true(json_object_object_get_ex(alt, "cons", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "less testing");
+	alt = get(out, "alternatives", 1);
+	assert_string_equal(str_or_null(alt, "title"), "ship next month");
+	assert_true(json_object_object_get_ex(alt, "cons", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "the customer waits");
+	assert_true(json_object_object_get_ex(out, "tasks", &arr));
+	assert_int_equal(json_object_array_length(arr), 0);
+	json_object_put(out);
+
+	out = run_text("Анна: Вариант 1: Postgres, плюс: надёжно, минус: дороже.\nБорис: Альтернатива: MongoDB.",
+		       WED, "UTC", NULL);
+	alt = get(out, "alternatives", 0);
+	assert_string_equal(str_or_null(alt, "title"), "Postgres");
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "надёжно");
+	assert_true(json_object_object_get_ex(alt, "cons", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "дороже");
+	assert_string_equal(str_or_null(get(out, "alternatives", 1), "title"), "MongoDB");
+	json_object_put(out);
+
+	out = run_text("Alice: Or we could keep MySQL.", WED, "UTC", NULL);
+	assert_string_equal(str_or_null(get(out, "alternatives", 0), "title"), "keep MySQL");
+	json_object_put(out);
+}
+
+static int int_of(json_object *o, const char *key)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(o, key, &v));
+	return json_object_get_int(v);
+}
+
+static void test_risks(void **state)
+{
+	json_object *out, *r;
+
+	(void)state;
+	out = run_text("Alice: Risk: the migration may cause data loss. Mitigation: take a backup first.",
+		       WED, "UTC", NULL);
+	r = get(out, "risks", 0);
+	assert_string_equal(str_or_null(r, "description"), "the migration may cause data loss");
+	assert_int_equal(int_of(r, "impact"), 4);
+	assert_int_equal(int_of(r, "probability"), 3);
+	assert_string_equal(str_or_null(r, "mitigation"), "take a backup first");
+	json_object_put(out);
+
+	out = run_text("Alice: The risk is that the vendor is late, unlikely though.", WED, "UTC", NULL);
+	r = get(out, "risks", 0);
+	assert_non_null(strstr(str_or_null(r, "description"), "the vendor is late"));
+	assert_int_equal(int_of(r, "impact"), 3);
+	assert_int_equal(int_of(r, "probability"), 2);
+	assert_null(str_or_null(r, "mitigation"));
+	json_object_put(out);
+
+	out = run_text("Анна: Риск: упадёт прод при миграции, влияние 5, вероятность 2.\n"
+		       "Борис: Митигация: мигрировать ночью.", WED, "UTC", NULL);
+	r = get(out, "risks", 0);
+	assert_non_null(strstr(str_or_null(r, "description"), "упадёт прод"));
+	assert_int_equal(int_of(r, "impact"), 5);
+	assert_int_equal(int_of(r, "probability"), 2);
+	assert_string_equal(str_or_null(r, "mitigation"), "мигрировать ночью");
+	json_object_put(out);
+
+	out = run_text("Анна: Есть риск, что скорее всего не успеем к релизу.", WED, "UTC", NULL);
+	r = get(out, "risks", 0);
+	assert_int_equal(int_of(r, "probability"), 4);
+	json_object_put(out);
+}
+
+static double conf_of(const char *text)
+{
+	json_object *out = run_text(text, WED, "UTC", NULL);
+	json_object *t = get(out, "tasks", 0), *v;
+	double c;
+
+	assert_true(json_object_object_get_ex(t, "confidence", &v));
+	c = json_object_get_double(v);
+	json_object_put(out);
+	return c;
+}
+
+/* Confidence grows with each signal found: owner, due, priority. */
+static void test_confidence(void **state)
+{
+	double bare, owner, owner_due, all;
+
+	(void)state;
+	bare = conf_of("Alice: TODO: update the docs by Friday.");
+	owner = conf_of("Alice: hi\nBob: hi\nAlice: Bob, please update the docs.");
+	owner_due = conf_of("Alice: hi\nBob: hi\nAlice: Bob, please update the docs by Friday.");
+	all = conf_of("Alice: hi\nBob: hi\nAlice: Bob, please update the docs by Friday, urgent.");
+	assert_true(bare > 0 && bare < owner_due);
+	assert_true(owner < owner_due);
+	assert_true(owner_due < all);
+	assert_true(all <= 1.0);
+}
+
+static void test_source_and_shape(void **state)
+{
+	const struct xio_extract_msg msgs[] = {
+		{ "Alice", "Let's discuss.", 0, "m1" },
+		{ "Bob", "I'll update the docs by Friday.", 0, "m2" },
+	};
+	struct xio_extract_opts opts = { NULL, "UTC", 0, NULL, 0 };
+	struct xio_err err;
+	json_object *out, *t;
+
+	(void)state;
+	opts.now_ms = utc_ms(WED);
+	out = xio_extract_run(msgs, 2, &opts, &err);
+	assert_non_null(out);
+	t = get(out, "tasks", 0);
+	assert_string_equal(str_or_null(t, "source"), "m2");
+	assert_string_equal(str_or_null(t, "owner"), "Bob");
+	assert_string_equal(str_or_null(t, "priority"), "medium");
+	json_object_put(out);
+
+	/* participants named in opts are owners even if they never spoke */
+	{
+		const char *const people[] = { "Dmitry" };
+		const struct xio_extract_msg m = { "Alice", "Dmitry, please renew the domain.", 0, NULL };
+
+		opts.participants = people;
+		opts.nparticipants = 1;
+		out = xio_extract_run(&m, 1, &opts, &err);
+		assert_non_null(out);
+		t = get(out, "tasks", 0);
+		assert_string_equal(str_or_null(t, "owner"), "Dmitry");
+		assert_string_equal(str_or_null(t, "source"), "0");
+		json_object_put(out);
+	}
+}
+
+static void test_lang(void **state)
+{
+	json_object *out, *arr;
+
+	(void)state;
+	out = run_text("Анна: Я сделаю ревью до завтра.", WED, "UTC", "en");
+	assert_true(json_object_object_get_ex(out, "tasks", &arr));
+	assert_int_equal(json_object_array_length(arr), 0);
+	json_object_put(out);
+	out = run_text("Анна: Я сделаю ревью до завтра.", WED, "UTC", "ru");
+	assert_true(json_object_object_get_ex(out, "tasks", &arr));
+	assert_int_equal(json_object_array_length(arr), 1);
+	json_object_put(out);
+}
+
+static void test_errors(void **state)
+{
+	const struct xio_extract_msg m = { "Alice", "I'll do it.", 0, NULL };
+	struct xio_extract_opts opts = { NULL, "Nowhere/Zone", 0, NULL, 0 };
+	struct xio_err err;
+
+	(void)state;
+	assert_null(xio_extract_run(&m, 1, &opts, &err));
+	assert_int_equal(err.code, XIO_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "Nowhere/Zone"));
+	opts.tz = NULL;
+	opts.lang = "fr";
+	assert_null(xio_extract_run(&m, 1, &opts, &err));
+	assert_int_equal(err.code, XIO_EINVAL);
+	assert_non_null(strstr(err.msg, "fr"));
+	/* no messages: empty arrays */
+	opts.lang = NULL;
+	{
+		json_object *out = xio_extract_run(NULL, 0, &opts, &err), *arr;
+
+		assert_non_null(out);
+		assert_true(json_object_object_get_ex(out, "tasks", &arr));
+		assert_int_equal(json_object_array_length(arr), 0);
+		json_object_put(out);
+	}
+}
+
+static void test_transcript(void **state)
+{
+	const char *text = "intro line\r\n"
+			   "Alice: first\r\n"
+			   "  continued here\n"
+			   "[10:02] Bob Smith: second: with colon\n"
+			   "see https://example.com: not a speaker\n"
+			   "\n"
+			   "15:00: still Bob\n"
+			   "Carol:";
+	struct xio_extract_transcript tr;
+	struct xio_err err;
+
+	(void)state;
+	assert_int_equal(xio_extract_parse_transcript(text, strlen(text), 42, &tr, &err), 0);
+	assert_int_equal(tr.n, 4);
+	assert_null(tr.msgs[0].author);
+	assert_string_equal(tr.msgs[0].text, "intro line");
+	assert_string_equal(tr.msgs[1].author, "Alice");
+	assert_string_equal(tr.msgs[1].text, "first\n  continued here");
+	assert_string_equal(tr.msgs[2].author, "Bob Smith");
+	assert_string_equal(tr.msgs[2].text,
+			    "second: with colon\nsee https://example.com: not a speaker\n15:00: still Bob");
+	assert_string_equal(tr.msgs[3].author, "Carol");
+	assert_string_equal(tr.msgs[3].text, "");
+	assert_int_equal(tr.msgs[3].time_ms, 42);
+	xio_extract_transcript_release(&tr);
+
+	assert_int_equal(xio_extract_parse_transcript("", 0, 0, &tr, &err), 0);
+	assert_int_equal(tr.n, 0);
+	xio_extract_transcript_release(&tr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_alternatives),
+		cmocka_unit_test(test_risks),
+		cmocka_unit_test(test_confidence),
+		cmocka_unit_test(test_source_and_shape),
+		cmocka_unit_test(test_lang),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_transcript),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
