@@ -239,6 +239,8 @@ static void start(struct xio_outbox *ob, struct xio_outbox_row *row)
 		ob->stats.skipped++;
 		xio_logf(ob->log, XIO_LOG_INFO, "outbox", "%s: nothing performs '%s' here; skipped",
 			 row->key, row->kind);
+		/* rows queued behind it may go now */
+		xio_outbox_kick(ob);
 		return;
 	}
 	job = calloc(1, sizeof(*job));

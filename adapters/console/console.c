@@ -364,6 +364,7 @@ static void feed_line(struct xio_console *c, const struct line *l)
 
 void xio_console_next(struct xio_console *c)
 {
+	c->busy = 0; /* the bot has finished with the last line */
 	while (!c->stopped && c->qlen) {
 		struct line l = c->q[c->qhead];
 

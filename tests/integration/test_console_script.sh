@@ -12,9 +12,9 @@ fail() { echo "FAIL: $*"; echo "--- output:"; cat "$tmp/out.txt" 2>/dev/null | t
 run_script() { # lang file mode
   local lang=$1 script=$2 mode=$3 db="$tmp/$1-$3.db"
   if [ "$mode" = pipe ]; then
-    cat "$script" | timeout 60 "$BIN" console --db "$db" --session t >"$tmp/out.txt" 2>"$tmp/err.txt" || fail "$lang/$mode: exit $?"
+    cat "$script" | timeout 60 "$BIN" console --db "$db" --session t --set consilium.max_rounds=6 >"$tmp/out.txt" 2>"$tmp/err.txt" || fail "$lang/$mode: exit $?"
   else
-    timeout 60 "$BIN" console --db "$db" --session t <"$script" >"$tmp/out.txt" 2>"$tmp/err.txt" || fail "$lang/$mode: exit $?"
+    timeout 60 "$BIN" console --db "$db" --session t --set consilium.max_rounds=6 <"$script" >"$tmp/out.txt" 2>"$tmp/err.txt" || fail "$lang/$mode: exit $?"
   fi
   echo "$db"
 }
@@ -23,7 +23,7 @@ run_script() { # lang file mode
 db=$(run_script en "$here/scripts/consilium_en.txt" file)
 out="$tmp/out.txt"
 grep -q '^\[Moderator\] Consilium opened by Alice' "$out" || fail "no opening"
-grep -q 'Round 1 of 3' "$out" || fail "no round"
+grep -q 'Round 1 of 6' "$out" || fail "no round"
 grep -q '^\[Integrator\] \*Decision log\*' "$out" || fail "no decision log"
 grep -q 'Decision: .*option B' "$out" || fail "decision not extracted"
 grep -q 'Rationale: Safer cutover' "$out" || fail "amend not applied"
@@ -43,7 +43,7 @@ echo "ok - english scripted consilium (file input)"
 # --- Russian, input from a pipe
 db=$(run_script ru "$here/scripts/consilium_ru.txt" pipe)
 grep -q '^\[Moderator\] Консилиум открыл(а) Алиса' "$out" || fail "ru opening"
-grep -q 'Раунд 1 из 3' "$out" || fail "ru round"
+grep -q 'Раунд 1 из 6' "$out" || fail "ru round"
 grep -q '\*Журнал решения\*' "$out" || fail "ru decision log"
 grep -q 'план отката — ответственный: Вера' "$out" || fail "ru Vera's task"
 grep -q 'реплику Postgres — ответственный: Борис; срок: 20[0-9][0-9]-12-15' "$out" || fail "ru Boris's task"

@@ -8,13 +8,16 @@
 set -euo pipefail
 BIN=${XIO_BIN:?}
 here=$(cd "$(dirname "$0")" && pwd)
-script=${CRASH_SCRIPT:-$here/scripts/consilium_en.txt}
 kills=${CRASH_KILLS:-50}
 tmp=$(mktemp -d)
+# two consiliums in a row in one thread (the second recalls the first as a
+# precedent), so that a run is long enough to be cut at many points
+script=$tmp/script.txt
+cat "$here/scripts/consilium_en.txt" "$here/scripts/consilium_ru.txt" >"$script"
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-run() { timeout 60 "$BIN" console --db "$1" --session crash <"$script" >>"$2" 2>>"$tmp/err.txt"; }
+run() { timeout 60 "$BIN" console --db "$1" --session crash --set consilium.max_rounds=6 <"$script" >>"$2" 2>>"$tmp/err.txt"; }
 
 dump() { # db -> normalised state, without times
   sqlite3 "$1" "select author || '|' || author_kind || '|' || text from messages order by id"
@@ -26,18 +29,22 @@ dump() { # db -> normalised state, without times
   sqlite3 "$1" "select key, kind, state from outbox order by id"
 }
 
+t0=$(date +%s%N)
 run "$tmp/ref.db" "$tmp/ref.out" || fail "reference run failed"
+span_us=$(( ($(date +%s%N) - t0) / 1000 ))
+[ "$span_us" -gt 2000 ] || span_us=2000
 dump "$tmp/ref.db" >"$tmp/ref.dump"
 
 killed=0
 attempt=0
 while [ "$killed" -lt "$kills" ]; do
   attempt=$((attempt + 1))
-  [ "$attempt" -le $((kills * 4)) ] || fail "could not kill $kills times in $attempt attempts"
-  "$BIN" console --db "$tmp/crash.db" --session crash <"$script" >>"$tmp/crash.out" 2>>"$tmp/err.txt" &
+  [ "$attempt" -le $((kills * 10)) ] || fail "could not kill $kills times in $attempt attempts"
+  "$BIN" console --db "$tmp/crash.db" --session crash --set consilium.max_rounds=6 <"$script" >>"$tmp/crash.out" 2>>"$tmp/err.txt" &
   pid=$!
-  # a random instant within the first ~250 ms of the run
-  sleep "0.$(printf '%03d' $((RANDOM % 250)))"
+  # a random instant within the time an uninterrupted run takes
+  us=$(( (RANDOM * 32768 + RANDOM) % span_us ))
+  sleep "$(printf '0.%06d' "$us")"
   if kill -9 "$pid" 2>/dev/null; then
     killed=$((killed + 1))
   fi
