@@ -23,16 +23,25 @@ done
 pkgs=(build-essential cmake pkg-config libuv1-dev libwebsockets-dev
       libwebsockets-evlib-uv libcurl4-openssl-dev libjson-c-dev
       libsqlite3-dev sqlite3 libyaml-dev libcmocka-dev ca-certificates)
-if [ "$want_test" = 1 ]; then
-  pkgs+=(clang libclang-rt-14-dev python3 nodejs npm curl)
-fi
-
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
 done
+if [ "$want_test" = 1 ]; then
+  # Test tools are looked up as commands: a machine may carry Node.js from
+  # another source (its own npm included), and asking apt for npm then
+  # conflicts with it.
+  command -v clang >/dev/null || missing+=(clang)
+  dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed" ||
+    missing+=(libclang-rt-14-dev)
+  command -v python3 >/dev/null || missing+=(python3)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v sqlite3 >/dev/null || missing+=(sqlite3)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
