@@ -210,6 +210,7 @@ void engine_set_phase(struct xio_cmd_ctx *x, enum xio_phase to)
 	x->c->phase = to;
 	if (to != XIO_PHASE_DISCUSSION) {
 		set_str(&x->c->waiting_for, NULL, &x->out->oom);
+		set_str(&x->c->asking, NULL, &x->out->oom);
 		x->c->human_due_at = 0;
 	}
 }
@@ -236,6 +237,59 @@ static void start_round(struct xio_cmd_ctx *x)
 	engine_say(x, XIO_ROLE_MODERATOR, "mod.round", "round", r, "max", m, NULL);
 }
 
+/* Asks the Moderator (an LLM) to select or judge; its reply is an event. */
+static void ask_moderator(struct xio_cmd_ctx *x, const char *purpose)
+{
+	struct xio_consilium *c = x->c;
+
+	set_str(&c->asking, purpose, &x->out->oom);
+	set_str(&c->waiting_for, NULL, &x->out->oom);
+	c->human_due_at = 0;
+	c->ask_seq++;
+	engine_act(x->out, XIO_ACT_ASK, role_persona(x->eng, XIO_ROLE_MODERATOR), purpose, NULL);
+	if (!x->out->oom)
+		x->out->v[x->out->n - 1].seq = c->ask_seq;
+}
+
+static void call_on(struct xio_cmd_ctx *x, struct xio_participant *p)
+{
+	struct xio_consilium *c = x->c;
+
+	set_str(&c->waiting_for, p->name, &x->out->oom);
+	if (p->persona_id) {
+		c->human_due_at = 0;
+		c->ask_seq++;
+		engine_act(x->out, XIO_ACT_ASK, p->persona_id, "turn", NULL);
+		if (!x->out->oom)
+			x->out->v[x->out->n - 1].seq = c->ask_seq;
+	} else {
+		c->human_due_at = x->now + x->eng->human_timeout_ms;
+		engine_say(x, XIO_ROLE_MODERATOR, "mod.call_on", "name", p->name, NULL);
+	}
+}
+
+/* The round is over: the next one starts, or the round limit is reached. */
+static void end_round(struct xio_cmd_ctx *x)
+{
+	struct xio_consilium *c = x->c;
+	struct xio_participant *p;
+
+	c->round++;
+	if (c->round > c->max_rounds) {
+		c->round = c->max_rounds;
+		engine_to_decision(x, "mod.round_limit");
+		return;
+	}
+	start_round(x);
+	if (c->policy == XIO_POLICY_SELECTOR && x->eng->ai_experts) {
+		ask_moderator(x, "select");
+		return;
+	}
+	p = next_unspoken(c);
+	if (p)
+		call_on(x, p);
+}
+
 void engine_call_next(struct xio_cmd_ctx *x)
 {
 	struct xio_consilium *c = x->c;
@@ -245,25 +299,92 @@ void engine_call_next(struct xio_cmd_ctx *x)
 		return;
 	p = next_unspoken(c);
 	if (!p) {
-		c->round++;
-		if (c->round > c->max_rounds) {
-			c->round = c->max_rounds;
-			engine_to_decision(x, "mod.round_limit");
-			return;
-		}
-		start_round(x);
-		p = next_unspoken(c);
-		if (!p)
-			return;
+		/* With an LLM the Moderator judges consensus after each round
+		 * (a structured yes/no), not a keyword match. */
+		if (x->eng->ai_experts)
+			ask_moderator(x, "judge");
+		else
+			end_round(x);
+		return;
 	}
-	set_str(&c->waiting_for, p->name, &x->out->oom);
-	if (p->persona_id) {
-		c->human_due_at = 0;
-		engine_act(x->out, XIO_ACT_ASK, p->persona_id, NULL, NULL);
-	} else {
-		c->human_due_at = x->now + x->eng->human_timeout_ms;
-		engine_say(x, XIO_ROLE_MODERATOR, "mod.call_on", "name", p->name, NULL);
+	if (c->policy == XIO_POLICY_SELECTOR && x->eng->ai_experts) {
+		ask_moderator(x, "select");
+		return;
 	}
+	call_on(x, p);
+}
+
+/*
+ * The selector's choice is checked, never trusted: it must name a
+ * participant who has not spoken this round and is not the last expert to
+ * speak (unless nobody else is left); otherwise round robin decides.
+ */
+static struct xio_participant *validate_choice(struct xio_consilium *c, const char *name)
+{
+	struct xio_participant *p = NULL, *fallback = NULL;
+	size_t i, left = 0;
+
+	for (i = 0; i < c->nparts; i++)
+		if (!c->parts[i].spoke)
+			left++;
+	if (name) {
+		while (*name == ' ' || *name == '@')
+			name++;
+		p = xio_consilium_participant(c, name);
+	}
+	if (p && !p->spoke && (left == 1 || !c->last_speaker || strcasecmp(p->name, c->last_speaker)))
+		return p;
+	for (i = 0; i < c->nparts; i++) {
+		struct xio_participant *q = &c->parts[i];
+
+		if (q->spoke)
+			continue;
+		if (!fallback)
+			fallback = q;
+		if (!c->last_speaker || strcasecmp(q->name, c->last_speaker))
+			return q;
+	}
+	return fallback;
+}
+
+static void on_selected(struct xio_cmd_ctx *x)
+{
+	struct xio_consilium *c = x->c;
+	struct xio_participant *p;
+
+	if (c->phase != XIO_PHASE_DISCUSSION || !c->asking || strcmp(c->asking, "select") ||
+	    x->ev->seq != c->ask_seq)
+		return; /* stale: asked before a /pause, /decide or /stop */
+	set_str(&c->asking, NULL, &x->out->oom);
+	if (c->paused)
+		return;
+	p = validate_choice(c, x->ev->text);
+	if (!p) {
+		end_round(x);
+		return;
+	}
+	call_on(x, p);
+}
+
+static void on_judgement(struct xio_cmd_ctx *x)
+{
+	struct xio_consilium *c = x->c;
+
+	if (c->phase != XIO_PHASE_DISCUSSION || !c->asking || strcmp(c->asking, "judge") ||
+	    x->ev->seq != c->ask_seq)
+		return;
+	set_str(&c->asking, NULL, &x->out->oom);
+	if (c->paused)
+		return;
+	if (x->ev->consensus) {
+		engine_say(x, XIO_ROLE_MODERATOR, "mod.consensus", "reason",
+			   x->ev->text ? x->ev->text : "", NULL);
+		engine_to_decision(x, NULL);
+		return;
+	}
+	if (x->ev->text && *x->ev->text)
+		engine_post(x, XIO_ROLE_MODERATOR, x->ev->text);
+	end_round(x);
 }
 
 void engine_to_decision(struct xio_cmd_ctx *x, const char *reason_key)
@@ -398,8 +519,8 @@ static void on_persona_reply(struct xio_cmd_ctx *x)
 	const struct xio_persona *persona = xio_personas_find(x->eng->personas, x->ev->persona_id);
 	struct xio_participant *p;
 
-	if (!persona || c->phase != XIO_PHASE_DISCUSSION)
-		return; /* a late reply after /decide or /stop is dropped */
+	if (!persona || c->phase != XIO_PHASE_DISCUSSION || x->ev->seq != c->ask_seq)
+		return; /* a late reply after /decide, /stop or a re-ask is dropped */
 	p = xio_consilium_participant(c, persona->name);
 	engine_act(x->out, XIO_ACT_POST, persona->id, x->ev->text, NULL);
 	if (p) {
@@ -504,6 +625,12 @@ int xio_engine_step(const struct xio_engine *eng, struct xio_consilium *c,
 	case XIO_EV_TIMER:
 		on_timer(&x);
 		break;
+	case XIO_EV_SELECTED:
+		on_selected(&x);
+		break;
+	case XIO_EV_JUDGEMENT:
+		on_judgement(&x);
+		break;
 	}
 	c->step++;
 	return out->oom ? XIO_ENOMEM : 0;
@@ -537,6 +664,8 @@ int xio_consilium_needs_human(const struct xio_consilium *c)
 	case XIO_PHASE_DISCUSSION:
 		if (c->paused)
 			return 1;
+		if (c->asking)
+			return 0;
 		for (i = 0; c->waiting_for && i < c->nparts; i++)
 			if (strcasecmp(c->parts[i].name, c->waiting_for) == 0)
 				p = &c->parts[i];

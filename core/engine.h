@@ -80,6 +80,10 @@ struct xio_consilium {
 	json_object *decision; /* draft or final decision log, or NULL */
 	json_object *tasks;    /* array, or NULL */
 	char *decision_source; /* "extractor" or "llm" */
+	char *asking;          /* an ASK to the Moderator in flight: "select",
+				* "judge"; NULL otherwise */
+	int64_t ask_seq;       /* sequence of the latest ASK; replies carrying
+				* another one are stale and dropped */
 };
 
 enum xio_event_kind {
@@ -88,7 +92,9 @@ enum xio_event_kind {
 	XIO_EV_COMMAND,       /* a human typed a command: text = the whole line */
 	XIO_EV_PERSONA_REPLY, /* an AI persona's turn came back: persona_id, text */
 	XIO_EV_DECISION_READY,/* decision log + tasks produced (validated) */
-	XIO_EV_TIMER          /* a deadline may have passed */
+	XIO_EV_TIMER,         /* a deadline may have passed */
+	XIO_EV_SELECTED,      /* the Moderator (LLM) named the next speaker: text */
+	XIO_EV_JUDGEMENT      /* the Moderator judged the round: consensus, text = reason */
 };
 
 struct xio_event {
@@ -97,6 +103,8 @@ struct xio_event {
 	const char *author;      /* human display name (MESSAGE, COMMAND, START) */
 	const char *text;
 	const char *persona_id;  /* PERSONA_REPLY */
+	int64_t seq;             /* PERSONA_REPLY, SELECTED, JUDGEMENT: the ASK's seq */
+	int consensus;           /* JUDGEMENT */
 	json_object *log;        /* DECISION_READY: borrowed */
 	json_object *tasks;      /* DECISION_READY: borrowed */
 	const char *source;      /* DECISION_READY: "extractor" | "llm" */
@@ -109,7 +117,9 @@ struct xio_event {
 
 enum xio_action_kind {
 	XIO_ACT_POST = 0,        /* post text in the thread as persona_id */
-	XIO_ACT_ASK,             /* ask AI persona persona_id for its turn */
+	XIO_ACT_ASK,             /* ask AI persona persona_id: text is the purpose,
+				  * "turn" (speak), "select" (name the next
+				  * speaker) or "judge" (consensus yes/no) */
 	XIO_ACT_PRODUCE,         /* produce the decision log and tasks */
 	XIO_ACT_RECORD,          /* store the decision (payload: status) */
 	XIO_ACT_EXPORT,          /* export the approved decision to the tracker */
@@ -121,6 +131,7 @@ struct xio_action {
 	char *persona_id;   /* POST, ASK */
 	char *text;         /* POST */
 	char *status;       /* RECORD: "draft", "approved", "amended", "stopped" */
+	int64_t seq;        /* ASK: echoed back by the reply event */
 };
 
 struct xio_actions {

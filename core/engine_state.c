@@ -33,6 +33,7 @@ void xio_consilium_free(struct xio_consilium *c)
 	free(c->last_speaker);
 	free(c->outcome);
 	free(c->decision_source);
+	free(c->asking);
 	for (i = 0; i < c->nparts; i++) {
 		free(c->parts[i].name);
 		free(c->parts[i].persona_id);
@@ -79,6 +80,8 @@ char *xio_consilium_to_json(const struct xio_consilium *c)
 	add_str(o, "last_speaker", c->last_speaker);
 	add_str(o, "outcome", c->outcome);
 	add_str(o, "decision_source", c->decision_source);
+	add_str(o, "asking", c->asking);
+	json_object_object_add(o, "ask_seq", json_object_new_int64(c->ask_seq));
 	json_object_object_add(o, "started_at", json_object_new_int64(c->started_at));
 	json_object_object_add(o, "deadline_at", json_object_new_int64(c->deadline_at));
 	json_object_object_add(o, "human_due_at", json_object_new_int64(c->human_due_at));
@@ -154,6 +157,7 @@ struct xio_consilium *xio_consilium_from_json(const char *json, struct xio_err *
 	    get_opt_str(o, "starter", &c->starter) || get_opt_str(o, "waiting_for", &c->waiting_for) ||
 	    get_opt_str(o, "last_speaker", &c->last_speaker) || get_opt_str(o, "outcome", &c->outcome) ||
 	    get_opt_str(o, "decision_source", &c->decision_source) ||
+	    get_opt_str(o, "asking", &c->asking) ||
 	    get_opt_str(o, "phase", &phase) || get_opt_str(o, "policy", &policy) ||
 	    get_opt_str(o, "lang", &lang)) {
 		bad = "a text field has the wrong type";
@@ -174,6 +178,7 @@ struct xio_consilium *xio_consilium_from_json(const char *json, struct xio_err *
 	c->deadline_at = get_int(o, "deadline_at");
 	c->human_due_at = get_int(o, "human_due_at");
 	c->step = get_int(o, "step");
+	c->ask_seq = get_int(o, "ask_seq");
 	if (json_object_object_get_ex(o, "participants", &v) && json_object_is_type(v, json_type_array)) {
 		n = json_object_array_length(v);
 		c->parts = calloc(n ? n : 1, sizeof(*c->parts));

@@ -134,13 +134,16 @@ static int write_post(struct xio_runner *r, int64_t cid, int64_t step, const cha
 }
 
 static int write_effect(struct xio_runner *r, int64_t cid, const char *key, const char *kind,
-			const char *persona_id, int64_t now, struct xio_err *err)
+			const struct xio_action *act, int64_t now, struct xio_err *err)
 {
 	struct xio_outbox_row o = { 0 };
-	char payload[160];
+	char payload[256];
 	int rc;
 
-	snprintf(payload, sizeof(payload), "{\"persona_id\":\"%s\"}", persona_id ? persona_id : "");
+	/* persona ids are [a-z0-9_-] and purposes fixed words: no escaping needed */
+	snprintf(payload, sizeof(payload), "{\"persona_id\":\"%s\",\"purpose\":\"%s\",\"seq\":%lld}",
+		 act->persona_id ? act->persona_id : "", act->text ? act->text : "",
+		 (long long)act->seq);
 	o.key = (char *)key;
 	o.consilium_id = cid;
 	o.kind = (char *)kind;
@@ -209,7 +212,7 @@ static int apply_step(struct xio_runner *r, struct xio_consilium *c, const struc
 			rc = write_decision(r, c, act->status, now, err);
 			break;
 		default:
-			rc = write_effect(r, c->id, key, kind_names[act->kind], act->persona_id, now, err);
+			rc = write_effect(r, c->id, key, kind_names[act->kind], act, now, err);
 			break;
 		}
 	}

@@ -384,6 +384,132 @@ static void test_selector_without_llm_falls_back(void **state)
 	assert_true(posted(f, "Alice, your view?"));
 }
 
+static const struct xio_action *last_ask(struct fx *f)
+{
+	size_t i;
+
+	for (i = f->a.n; i-- > 0;)
+		if (f->a.v[i].kind == XIO_ACT_ASK)
+			return &f->a.v[i];
+	return NULL;
+}
+
+static void reply(struct fx *f, enum xio_event_kind kind, const char *persona, const char *text,
+		  int64_t seq, int consensus)
+{
+	struct xio_event e = { 0 };
+
+	xio_actions_release(&f->a);
+	xio_actions_init(&f->a);
+	e.kind = kind;
+	e.now = f->now;
+	e.persona_id = persona;
+	e.text = text;
+	e.seq = seq;
+	e.consensus = consensus;
+	assert_int_equal(xio_engine_step(&f->eng, f->c, &e, &f->a), 0);
+}
+
+/* The last ASK of the step, copied (the actions are freed by the next step). */
+struct ask {
+	char persona[32], purpose[16];
+	int64_t seq;
+	int found;
+};
+
+static struct ask last_ask_copy(struct fx *f)
+{
+	const struct xio_action *a = last_ask(f);
+	struct ask r = { "", "", 0, 0 };
+
+	if (a) {
+		snprintf(r.persona, sizeof(r.persona), "%s", a->persona_id);
+		snprintf(r.purpose, sizeof(r.purpose), "%s", a->text);
+		r.seq = a->seq;
+		r.found = 1;
+	}
+	return r;
+}
+
+static void test_ai_selector_and_consensus(void **state)
+{
+	struct fx *f = *state;
+	struct ask a;
+
+	f->eng.ai_experts = 1;
+	f->eng.policy = XIO_POLICY_SELECTOR;
+	start(f, "Q?");
+	assert_int_equal(f->c->nparts, 3); /* Alice + two AI experts */
+	a = last_ask_copy(f);
+	assert_true(a.found);
+	assert_string_equal(a.persona, "moderator");
+	assert_string_equal(a.purpose, "select");
+	/* a stale selection is ignored */
+	reply(f, XIO_EV_SELECTED, "moderator", "Economist", a.seq - 1, 0);
+	assert_int_equal(f->a.n, 0);
+	reply(f, XIO_EV_SELECTED, "moderator", "Economist", a.seq, 0);
+	a = last_ask_copy(f);
+	assert_string_equal(a.persona, "economist");
+	assert_string_equal(a.purpose, "turn");
+	reply(f, XIO_EV_PERSONA_REPLY, "economist", "Too expensive, Architect.", a.seq, 0);
+	assert_true(posted(f, "Too expensive"));
+	a = last_ask_copy(f);
+	assert_string_equal(a.purpose, "select");
+	/* the same expert twice in a row is refused: round robin picks
+	 * the first other participant who has not spoken (Alice) */
+	reply(f, XIO_EV_SELECTED, "moderator", "Economist", a.seq, 0);
+	assert_true(posted(f, "Alice, your view?"));
+	assert_string_equal(f->c->waiting_for, "Alice");
+	assert_true(xio_consilium_needs_human(f->c));
+	ev(f, XIO_EV_MESSAGE, "Alice", "Fine by me");
+	a = last_ask_copy(f);
+	assert_string_equal(a.purpose, "select");
+	/* a name that is no participant falls back too */
+	reply(f, XIO_EV_SELECTED, "moderator", "Zeus", a.seq, 0);
+	a = last_ask_copy(f);
+	assert_string_equal(a.persona, "architect");
+	reply(f, XIO_EV_PERSONA_REPLY, "architect", "I disagree.", a.seq, 0);
+	a = last_ask_copy(f);
+	assert_string_equal(a.purpose, "judge");
+	assert_false(xio_consilium_needs_human(f->c));
+	reply(f, XIO_EV_JUDGEMENT, "moderator", "Not yet: cost is open.", a.seq, 0);
+	assert_true(posted(f, "Round 2 of 2"));
+	assert_true(posted(f, "Not yet"));
+	a = last_ask_copy(f);
+	assert_string_equal(a.purpose, "select");
+	/* a human can be picked by name: the Moderator asks and waits */
+	reply(f, XIO_EV_SELECTED, "moderator", "@alice", a.seq, 0);
+	assert_true(posted(f, "Alice, your view?"));
+	/* /decide while waiting: a late answer to an earlier ask is dropped */
+	ev(f, XIO_EV_COMMAND, "Alice", "/decide");
+	reply(f, XIO_EV_SELECTED, "moderator", "Architect", a.seq, 0);
+	assert_int_equal(f->a.n, 0);
+	assert_int_equal(f->c->phase, XIO_PHASE_DECISION);
+}
+
+static void test_ai_consensus_ends_discussion(void **state)
+{
+	struct fx *f = *state;
+	struct ask a;
+
+	f->eng.ai_experts = 1;
+	start(f, "Q?");
+	a = last_ask_copy(f);
+	assert_false(a.found); /* round robin: Alice (human) is called first */
+	ev(f, XIO_EV_MESSAGE, "Alice", "My view");
+	a = last_ask_copy(f);
+	assert_string_equal(a.purpose, "turn");
+	reply(f, XIO_EV_PERSONA_REPLY, a.persona, "Agree.", a.seq, 0);
+	a = last_ask_copy(f);
+	reply(f, XIO_EV_PERSONA_REPLY, a.persona, "Agree too.", a.seq, 0);
+	a = last_ask_copy(f);
+	assert_string_equal(a.purpose, "judge");
+	reply(f, XIO_EV_JUDGEMENT, "moderator", "Everyone backs option B.", a.seq, 1);
+	assert_true(posted(f, "The council agrees: Everyone backs option B."));
+	assert_int_equal(f->c->phase, XIO_PHASE_DECISION);
+	assert_true(has_action(f, XIO_ACT_PRODUCE));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +527,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_without_llm_falls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ai_selector_and_consensus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ai_consensus_ends_discussion, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
