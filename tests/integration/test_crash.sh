@@ -29,22 +29,26 @@ dump() { # db -> normalised state, without times
   sqlite3 "$1" "select key, kind, state from outbox order by id"
 }
 
-t0=$(date +%s%N)
 run "$tmp/ref.db" "$tmp/ref.out" || fail "reference run failed"
-span_us=$(( ($(date +%s%N) - t0) / 1000 ))
-[ "$span_us" -gt 2000 ] || span_us=2000
 dump "$tmp/ref.db" >"$tmp/ref.dump"
+nlines=$(wc -l <"$script")
 
+# Each crash run gets the script through a pipe, a line every 5 ms, so the
+# process is alive for the whole script and a kill at a random instant cuts
+# it anywhere: before, inside or after any step.  Lines it already handled
+# are skipped on the next run (inbound dedupe), the rest are handled then.
+feed() { while IFS= read -r l; do printf '%s\n' "$l"; sleep 0.005; done <"$script"; }
+span_ms=$((nlines * 5 + 20))
 killed=0
 attempt=0
 while [ "$killed" -lt "$kills" ]; do
   attempt=$((attempt + 1))
-  [ "$attempt" -le $((kills * 10)) ] || fail "could not kill $kills times in $attempt attempts"
-  "$BIN" console --db "$tmp/crash.db" --session crash --set consilium.max_rounds=6 <"$script" >>"$tmp/crash.out" 2>>"$tmp/err.txt" &
+  [ "$attempt" -le $((kills * 5)) ] || fail "could not kill $kills times in $attempt attempts"
+  feed | "$BIN" console --db "$tmp/crash.db" --session crash --set consilium.max_rounds=6 \
+      >>"$tmp/crash.out" 2>>"$tmp/err.txt" &
   pid=$!
-  # a random instant within the time an uninterrupted run takes
-  us=$(( (RANDOM * 32768 + RANDOM) % span_us ))
-  sleep "$(printf '0.%06d' "$us")"
+  ms=$((RANDOM % span_ms))
+  sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
   if kill -9 "$pid" 2>/dev/null; then
     killed=$((killed + 1))
   fi
