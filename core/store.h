@@ -112,6 +112,13 @@ struct xio_store_ops {
 	int (*decision_get)(void *impl, int64_t consilium_id, char **status, char **log_json, char **tasks_json, struct xio_err *err);
 	int (*precedents)(void *impl, const char *workspace, const char *query, size_t limit,
 			  struct xio_precedent **out, size_t *n, struct xio_err *err);
+
+	/* Thread aliases: a second, adapter-made name for a thread.  put returns
+	 * 0, or XIO_EDUP when alias exists already (its target is kept); get
+	 * returns 0 and a target the caller frees, or XIO_ENOTFOUND. */
+	int (*thread_alias_put)(void *impl, const char *alias, const char *target, int64_t now,
+				struct xio_err *err);
+	int (*thread_alias_get)(void *impl, const char *alias, char **target, struct xio_err *err);
 };
 
 struct xio_store {
@@ -120,7 +127,7 @@ struct xio_store {
 };
 
 /* The schema version this build migrates to. */
-#define XIO_STORE_SCHEMA_VERSION 2
+#define XIO_STORE_SCHEMA_VERSION 3
 
 /*
  * Opens (creating if needed) the SQLite store at path, in WAL mode with

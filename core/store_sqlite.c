@@ -92,6 +92,15 @@ static const char *const migrations[] = {
 	"CREATE VIRTUAL TABLE decisions_fts USING fts5(\n"
 	"  question, decision, rationale, workspace UNINDEXED,\n"
 	"  consilium_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');\n",
+
+	/* 3: thread aliases — a chat adapter's second name for a thread (Slack:
+	 * the placeholder of a consilium opened by a slash command and the ts of
+	 * the bot's first message, which becomes its thread). */
+	"CREATE TABLE thread_alias (\n"
+	"  alias TEXT PRIMARY KEY,\n"
+	"  target TEXT NOT NULL,\n"
+	"  created_at INTEGER NOT NULL\n"
+	") WITHOUT ROWID;\n",
 };
 
 enum stmt_id {
@@ -117,6 +126,8 @@ enum stmt_id {
 	S_FTS_DEL,
 	S_FTS_PUT,
 	S_PRECEDENTS,
+	S_ALIAS_PUT,
+	S_ALIAS_GET,
 	S_COUNT
 };
 
@@ -130,6 +141,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CONS_NEXT_WAKE] = "SELECT wake_at, id FROM consiliums WHERE wake_at > 0 ORDER BY wake_at LIMIT 1",
 	[S_MSG_APPEND] = "INSERT INTO messages(consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at) VALUES(?,?,?,?,?,?,?,?)",
 	[S_MSG_LIST] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at FROM messages WHERE consilium_id=? ORDER BY id",
+	[S_ALIAS_PUT] = "INSERT INTO thread_alias(alias, target, created_at) VALUES(?,?,?) ON CONFLICT(alias) DO NOTHING",
+	[S_ALIAS_GET] = "SELECT target FROM thread_alias WHERE alias=?",
 	[S_INBOUND_CLAIM] = "INSERT INTO inbound(key, received_at) VALUES(?,?) ON CONFLICT(key) DO NOTHING",
 	[S_OUTBOX_PUT] = "INSERT INTO outbox(key, consilium_id, kind, payload, state, attempts, next_try_at, created_at) VALUES(?,?,?,?,0,0,?,?) ON CONFLICT(key) DO NOTHING",
 	[S_OUTBOX_DUE] = "SELECT id, key, consilium_id, kind, payload, state, attempts, next_try_at, last_error, result, created_at FROM outbox WHERE state < 2 AND next_try_at <= ? ORDER BY id LIMIT ?",
@@ -597,6 +610,52 @@ static int sqlite_inbound_claim(void *impl, const char *key, int64_t now, struct
 	return sqlite3_changes(s->db) == 1 ? 0 : XIO_EDUP;
 }
 
+/* ---- thread aliases ---------------------------------------------------- */
+
+static int sqlite_thread_alias_put(void *impl, const char *alias, const char *target, int64_t now,
+				   struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_ALIAS_PUT, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, alias);
+	bind_text(st, 2, target);
+	sqlite3_bind_int64(st, 3, now);
+	rc = step_done(s, st, err, "put thread alias");
+	if (rc)
+		return rc;
+	return sqlite3_changes(s->db) == 1 ? 0 : XIO_EDUP;
+}
+
+static int sqlite_thread_alias_get(void *impl, const char *alias, char **target, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_ALIAS_GET, err);
+	int rc;
+
+	*target = NULL;
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, alias);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*target = col_text(st, 0);
+		rc = *target ? 0 : xio_err_set(err, XIO_ENOMEM, "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		rc = XIO_ENOTFOUND;
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return db_fail(s, err, "get thread alias");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
 /* ---- outbox ---------------------------------------------------------- */
 
 static int sqlite_outbox_put(void *impl, struct xio_outbox_row *row, struct xio_err *err)
@@ -973,6 +1032,8 @@ static const struct xio_store_ops sqlite_ops = {
 	.decision_put = sqlite_decision_put,
 	.decision_get = sqlite_decision_get,
 	.precedents = sqlite_precedents,
+	.thread_alias_put = sqlite_thread_alias_put,
+	.thread_alias_get = sqlite_thread_alias_get,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,
