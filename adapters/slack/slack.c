@@ -422,7 +422,7 @@ struct post_job {
 	int nparts;
 	uint64_t found;      /* parts already in Slack (from a check) */
 	int part;            /* next part to post */
-	int scribe;
+	int scribe;          /* a decision log or task list */
 	int checking;        /* 1: ops->check; 2: a check before posting */
 	int posted_any;
 	char *first_ts;
@@ -810,7 +810,10 @@ static struct post_job *job_new(struct xio_slack *s, const struct xio_post *p, x
 	j->timer.data = j;
 	j->next = s->jobs;
 	s->jobs = j;
-	j->scribe = per && per->role == XIO_ROLE_SCRIBE;
+	/* the decision log and the task list (rendered records: a bold heading
+	 * first) go out as Block Kit sections */
+	j->scribe = per && (per->role == XIO_ROLE_SCRIBE || per->role == XIO_ROLE_INTEGRATOR) &&
+		    p->text[0] == '*';
 	j->key = dupstr(p->key);
 	j->channel = dupstr(p->chat);
 	j->username = dupstr(p->persona_name);
