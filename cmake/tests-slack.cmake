@@ -13,7 +13,7 @@ set_tests_properties(slack_ws_install PROPERTIES
   FIXTURES_SETUP slack_ws SKIP_RETURN_CODE 77 TIMEOUT 300
   ENVIRONMENT "${XIO_TEST_ENV}")
 
-foreach(t socket events security faults)
+foreach(t socket events security faults crash)
   add_test(NAME slack_${t}
     COMMAND bash ${CMAKE_SOURCE_DIR}/tests/slack/test_slack_${t}.sh)
   set_tests_properties(slack_${t} PROPERTIES

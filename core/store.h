@@ -119,6 +119,17 @@ struct xio_store_ops {
 	int (*thread_alias_put)(void *impl, const char *alias, const char *target, int64_t now,
 				struct xio_err *err);
 	int (*thread_alias_get)(void *impl, const char *alias, char **target, struct xio_err *err);
+
+	/* Inbound events acknowledged to the platform before they were applied
+	 * (Slack wants its ack within 3 s): put stores one under its dedupe key
+	 * (XIO_EDUP if there already); list returns, oldest first, those whose
+	 * key starts with prefix (caller frees every string and both arrays);
+	 * del forgets one once applied. */
+	int (*pending_put)(void *impl, const char *key, const char *payload, int64_t now,
+			   struct xio_err *err);
+	int (*pending_list)(void *impl, const char *prefix, char ***keys, char ***payloads, size_t *n,
+			    struct xio_err *err);
+	int (*pending_del)(void *impl, const char *key, struct xio_err *err);
 };
 
 struct xio_store {

@@ -100,7 +100,15 @@ static const char *const migrations[] = {
 	"  alias TEXT PRIMARY KEY,\n"
 	"  target TEXT NOT NULL,\n"
 	"  created_at INTEGER NOT NULL\n"
-	") WITHOUT ROWID;\n",
+	") WITHOUT ROWID;\n"
+	/* inbound events an adapter acknowledged before applying them: kept
+	 * until applied, replayed at start-up after a crash */
+	"CREATE TABLE inbound_pending (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  key TEXT NOT NULL UNIQUE,\n"
+	"  payload TEXT NOT NULL,\n"
+	"  received_at INTEGER NOT NULL\n"
+	");\n",
 };
 
 enum stmt_id {
@@ -128,6 +136,9 @@ enum stmt_id {
 	S_PRECEDENTS,
 	S_ALIAS_PUT,
 	S_ALIAS_GET,
+	S_PENDING_PUT,
+	S_PENDING_LIST,
+	S_PENDING_DEL,
 	S_COUNT
 };
 
@@ -143,6 +154,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MSG_LIST] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at FROM messages WHERE consilium_id=? ORDER BY id",
 	[S_ALIAS_PUT] = "INSERT INTO thread_alias(alias, target, created_at) VALUES(?,?,?) ON CONFLICT(alias) DO NOTHING",
 	[S_ALIAS_GET] = "SELECT target FROM thread_alias WHERE alias=?",
+	[S_PENDING_PUT] = "INSERT INTO inbound_pending(key, payload, received_at) VALUES(?,?,?) ON CONFLICT(key) DO NOTHING",
+	[S_PENDING_LIST] = "SELECT key, payload FROM inbound_pending WHERE key LIKE ? ESCAPE '\\' ORDER BY id",
+	[S_PENDING_DEL] = "DELETE FROM inbound_pending WHERE key=?",
 	[S_INBOUND_CLAIM] = "INSERT INTO inbound(key, received_at) VALUES(?,?) ON CONFLICT(key) DO NOTHING",
 	[S_OUTBOX_PUT] = "INSERT INTO outbox(key, consilium_id, kind, payload, state, attempts, next_try_at, created_at) VALUES(?,?,?,?,0,0,?,?) ON CONFLICT(key) DO NOTHING",
 	[S_OUTBOX_DUE] = "SELECT id, key, consilium_id, kind, payload, state, attempts, next_try_at, last_error, result, created_at FROM outbox WHERE state < 2 AND next_try_at <= ? ORDER BY id LIMIT ?",
@@ -656,6 +670,107 @@ static int sqlite_thread_alias_get(void *impl, const char *alias, char **target,
 	return rc;
 }
 
+static int sqlite_pending_put(void *impl, const char *key, const char *payload, int64_t now,
+			      struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_PENDING_PUT, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, key);
+	bind_text(st, 2, payload);
+	sqlite3_bind_int64(st, 3, now);
+	rc = step_done(s, st, err, "put pending inbound");
+	if (rc)
+		return rc;
+	return sqlite3_changes(s->db) == 1 ? 0 : XIO_EDUP;
+}
+
+static int sqlite_pending_del(void *impl, const char *key, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_PENDING_DEL, err);
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, key);
+	return step_done(s, st, err, "delete pending inbound");
+}
+
+static int sqlite_pending_list(void *impl, const char *prefix, char ***keys, char ***payloads,
+			       size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_PENDING_LIST, err);
+	char **k = NULL, **p = NULL, *like = NULL;
+	size_t cnt = 0, cap = 0, i, j;
+	int rc = 0, step;
+
+	*keys = *payloads = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	like = malloc(2 * strlen(prefix) + 2);
+	if (!like)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	for (i = j = 0; prefix[i]; i++) {
+		if (prefix[i] == '%' || prefix[i] == '_' || prefix[i] == '\\')
+			like[j++] = '\\';
+		like[j++] = prefix[i];
+	}
+	like[j++] = '%';
+	like[j] = '\0';
+	bind_text(st, 1, like);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			char **nk = realloc(k, nc * sizeof(*k)), **np;
+
+			if (!nk) {
+				rc = xio_err_set(err, XIO_ENOMEM, "out of memory");
+				break;
+			}
+			k = nk;
+			np = realloc(p, nc * sizeof(*p));
+			if (!np) {
+				rc = xio_err_set(err, XIO_ENOMEM, "out of memory");
+				break;
+			}
+			p = np;
+			cap = nc;
+		}
+		k[cnt] = col_text(st, 0);
+		p[cnt] = col_text(st, 1);
+		if (!k[cnt] || !p[cnt]) {
+			free(k[cnt]);
+			free(p[cnt]);
+			rc = xio_err_set(err, XIO_ENOMEM, "out of memory");
+			break;
+		}
+		cnt++;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(s, err, "list pending inbound");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	free(like);
+	if (rc) {
+		for (i = 0; i < cnt; i++) {
+			free(k[i]);
+			free(p[i]);
+		}
+		free(k);
+		free(p);
+		return rc;
+	}
+	*keys = k;
+	*payloads = p;
+	*n = cnt;
+	return 0;
+}
+
 /* ---- outbox ---------------------------------------------------------- */
 
 static int sqlite_outbox_put(void *impl, struct xio_outbox_row *row, struct xio_err *err)
@@ -1034,6 +1149,9 @@ static const struct xio_store_ops sqlite_ops = {
 	.precedents = sqlite_precedents,
 	.thread_alias_put = sqlite_thread_alias_put,
 	.thread_alias_get = sqlite_thread_alias_get,
+	.pending_put = sqlite_pending_put,
+	.pending_list = sqlite_pending_list,
+	.pending_del = sqlite_pending_del,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,

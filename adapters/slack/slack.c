@@ -52,7 +52,7 @@ struct ws_conn {
 struct inbound {
 	struct inbound *next;
 	enum xio_slack_kind kind;
-	char *msg_id, *team, *channel, *user, *text, *ts, *thread_ts, *trigger_id;
+	char *msg_id, *team, *channel, *user, *text, *ts, *thread_ts, *trigger_id, *response_url;
 	int pending;  /* users.info lookups in flight */
 	int resolved; /* lookups were started */
 };
@@ -89,6 +89,7 @@ struct xio_slack {
 	int burst;
 	int socket;
 	char bot_user[64];
+	int authed;  /* auth.test answered (or failed): inbound may be applied */
 	unsigned rand_state;
 	/* Socket Mode */
 	struct lws_vhost *vh;
@@ -924,6 +925,7 @@ static void inbound_free(struct inbound *in)
 	free(in->ts);
 	free(in->thread_ts);
 	free(in->trigger_id);
+	free(in->response_url);
 	free(in);
 }
 
@@ -950,8 +952,91 @@ static struct inbound *inbound_new(struct xio_slack *s, const struct xio_slack_e
 	in->ts = dupstr(e->ts);
 	in->thread_ts = dupstr(e->thread_ts);
 	in->trigger_id = dupstr(e->trigger_id);
+	in->response_url = dupstr(e->response_url);
 	if (!in->msg_id || !in->team || !in->channel || !in->user || !in->text || !in->ts ||
-	    !in->thread_ts || !in->trigger_id) {
+	    !in->thread_ts || !in->trigger_id || !in->response_url) {
+		inbound_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+/*
+ * Keeps an event in the store before it is acknowledged, so that neither a
+ * crash after the ack nor one before it loses it: before, Slack delivers it
+ * again; after, start-up replays it.  Returns 0 (or XIO_EDUP: already kept),
+ * or a store error: then it must not be acknowledged.
+ */
+static int persist(struct xio_slack *s, const struct inbound *in)
+{
+	json_object *o = json_object_new_object();
+	struct xio_err err = { 0 };
+	int rc;
+
+	if (!o)
+		return XIO_ENOMEM;
+	json_object_object_add(o, "kind", json_object_new_int((int)in->kind));
+	json_object_object_add(o, "team", json_object_new_string(in->team));
+	json_object_object_add(o, "channel", json_object_new_string(in->channel));
+	json_object_object_add(o, "user", json_object_new_string(in->user));
+	json_object_object_add(o, "text", json_object_new_string(in->text));
+	json_object_object_add(o, "ts", json_object_new_string(in->ts));
+	json_object_object_add(o, "thread_ts", json_object_new_string(in->thread_ts));
+	json_object_object_add(o, "trigger_id", json_object_new_string(in->trigger_id));
+	json_object_object_add(o, "response_url", json_object_new_string(in->response_url));
+	rc = xio_store_begin(s->store, &err);
+	if (!rc) {
+		rc = s->store->ops->pending_put(s->store->impl, in->msg_id,
+						json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+						now_ms(s), &err);
+		if (rc && rc != XIO_EDUP)
+			xio_store_rollback(s->store);
+		else
+			rc = xio_store_commit(s->store, &err) ? XIO_EIO : rc;
+	}
+	if (rc && rc != XIO_EDUP)
+		xio_logf(s->log, XIO_LOG_ERROR, "slack", "%s: cannot keep it: %s", in->msg_id, err.msg);
+	json_object_put(o);
+	return rc;
+}
+
+static void forget(struct xio_slack *s, const char *msg_id)
+{
+	struct xio_err err = { 0 };
+
+	if (xio_store_begin(s->store, &err) == 0) {
+		if (s->store->ops->pending_del(s->store->impl, msg_id, &err))
+			xio_store_rollback(s->store);
+		else
+			xio_store_commit(s->store, &err);
+	}
+}
+
+/* Events acknowledged by an earlier process but never applied. */
+static struct inbound *restore(const char *key, const char *payload)
+{
+	json_object *o = json_tokener_parse(payload), *v;
+	struct inbound *in = calloc(1, sizeof(*in));
+
+	if (!o || !in) {
+		json_object_put(o);
+		free(in);
+		return NULL;
+	}
+	in->kind = json_object_object_get_ex(o, "kind", &v) ? (enum xio_slack_kind)json_object_get_int(v)
+							     : XIO_SLACK_IGNORE;
+	in->msg_id = strdup(key);
+	in->team = dupstr(jstr(o, "team"));
+	in->channel = dupstr(jstr(o, "channel"));
+	in->user = dupstr(jstr(o, "user"));
+	in->text = dupstr(jstr(o, "text"));
+	in->ts = dupstr(jstr(o, "ts"));
+	in->thread_ts = dupstr(jstr(o, "thread_ts"));
+	in->trigger_id = dupstr(jstr(o, "trigger_id"));
+	in->response_url = dupstr(jstr(o, "response_url"));
+	json_object_put(o);
+	if (!in->msg_id || !in->team || !in->channel || !in->user || !in->text || !in->ts ||
+	    !in->thread_ts || !in->trigger_id || !in->response_url) {
 		inbound_free(in);
 		return NULL;
 	}
@@ -1224,7 +1309,8 @@ out:
 /* Applies queued items in arrival order, each once its users are known. */
 static void process_queue(struct xio_slack *s)
 {
-	while (s->q_head && !s->stopping) {
+	/* the bot's own user id decides what is its own message and mention */
+	while (s->authed && s->q_head && !s->stopping) {
 		struct inbound *in = s->q_head;
 
 		if (in->pending)
@@ -1238,6 +1324,7 @@ static void process_queue(struct xio_slack *s)
 		if (!s->q_head)
 			s->q_tail = NULL;
 		apply(s, in);
+		forget(s, in->msg_id);
 		inbound_free(in);
 	}
 }
@@ -1246,6 +1333,7 @@ static void process_queue(struct xio_slack *s)
 static int take_event(struct xio_slack *s, const struct xio_slack_event *e, const char *how)
 {
 	struct inbound *in;
+	int rc;
 
 	switch (e->kind) {
 	case XIO_SLACK_COMMAND:
@@ -1260,16 +1348,20 @@ static int take_event(struct xio_slack *s, const struct xio_slack_event *e, cons
 		xio_logf(s->log, XIO_LOG_DEBUG, "slack", "%s: ignored: %s", how, e->why);
 		return 0;
 	}
-	if (*e->event_id) {
-		if (recent_has(s, e->event_id))
-			return XIO_EDUP;
-		recent_add(s, e->event_id);
-	}
+	if (*e->event_id && recent_has(s, e->event_id))
+		return XIO_EDUP;
 	in = inbound_new(s, e);
 	if (!in) {
-		xio_logf(s->log, XIO_LOG_ERROR, "slack", "%s: out of memory; event dropped", how);
-		return 0;
+		xio_logf(s->log, XIO_LOG_ERROR, "slack", "%s: out of memory; event refused", how);
+		return XIO_ENOMEM;
 	}
+	rc = persist(s, in);
+	if (rc && rc != XIO_EDUP) {
+		inbound_free(in);
+		return rc;
+	}
+	if (*e->event_id)
+		recent_add(s, e->event_id);
 	enqueue(s, in);
 	return 0;
 }
@@ -1398,7 +1490,15 @@ static void conn_frame(struct ws_conn *c, const char *data, size_t len)
 					 "socket mode: event %s delivered again (retry %d); ignored",
 					 ev.event_id, env.retry_attempt);
 			} else {
+				int prc;
+
 				work = inbound_new(s, &ev);
+				prc = work ? persist(s, work) : XIO_ENOMEM;
+				if (prc && prc != XIO_EDUP) {
+					/* not kept, so not acked: Slack delivers it again */
+					inbound_free(work);
+					goto out;
+				}
 				if (*ev.event_id)
 					recent_add(s, ev.event_id);
 			}
@@ -1602,6 +1702,7 @@ static void events_cb(struct xio_http_request *req, void *ud)
 	char retry[16] = "", *answer = NULL;
 	const char *body;
 	size_t len;
+	int rc;
 
 	if (verify(s, req, "slack event"))
 		return;
@@ -1633,7 +1734,13 @@ static void events_cb(struct xio_http_request *req, void *ud)
 		goto out;
 	}
 	xio_http_request_header(req, "X-Slack-Retry-Num", retry, sizeof(retry));
-	if (take_event(s, &ev, "slack event") == XIO_EDUP) {
+	rc = take_event(s, &ev, "slack event");
+	if (rc && rc != XIO_EDUP) {
+		/* not kept: Slack retries it */
+		xio_http_reply_json(req, 500, "{\"error\":\"try again\"}");
+		goto out;
+	}
+	if (rc == XIO_EDUP) {
 		xio_logf(s->log, XIO_LOG_INFO, "slack", "event %s delivered again (retry %s); ignored",
 			 ev.event_id, *retry ? retry : "none");
 		xio_http_reply(req, 200, NULL, NULL, 0);
@@ -1668,8 +1775,10 @@ static void commands_cb(struct xio_http_request *req, void *ud)
 		json_object_put(form);
 		return;
 	}
-	take_event(s, &ev, "slash command");
-	xio_http_reply(req, 200, NULL, NULL, 0);
+	if (take_event(s, &ev, "slash command") < 0)
+		xio_http_reply_json(req, 500, "{\"error\":\"try again\"}");
+	else
+		xio_http_reply(req, 200, NULL, NULL, 0);
 	json_object_put(form);
 }
 
@@ -1780,8 +1889,11 @@ static void authed_cb(void *ud, struct api_result *r)
 
 	if (r->rc == XIO_ECANCELED)
 		return;
+	s->authed = 1;
+	kick_queue(s);
 	if (r->rc) {
-		xio_logf(s->log, XIO_LOG_ERROR, "slack", "auth.test: %s", r->msg);
+		xio_logf(s->log, XIO_LOG_ERROR, "slack", "auth.test: %s (the bot's own messages are "
+			 "still recognised by their bot_id)", r->msg);
 		return;
 	}
 	snprintf(s->bot_user, sizeof(s->bot_user), "%s", jstr(r->json, "user_id"));
@@ -1791,7 +1903,30 @@ static void authed_cb(void *ud, struct api_result *r)
 
 int xio_slack_start(struct xio_slack *s, struct xio_err *err)
 {
-	(void)err;
+	char **keys = NULL, **payloads = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	rc = s->store->ops->pending_list(s->store->impl, "slack:", &keys, &payloads, &n, err);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++) {
+		struct inbound *in = restore(keys[i], payloads[i]);
+
+		if (in) {
+			if (*in->trigger_id)
+				url_remember(s, in->trigger_id, in->response_url);
+			enqueue(s, in);
+		} else {
+			xio_logf(s->log, XIO_LOG_ERROR, "slack", "%s: kept event unreadable; dropped", keys[i]);
+		}
+		free(keys[i]);
+		free(payloads[i]);
+	}
+	free(keys);
+	free(payloads);
+	if (n)
+		xio_logf(s->log, XIO_LOG_INFO, "slack", "%zu acknowledged events from the last run to apply", n);
 	api(s, "auth.test", json_object_new_object(), s->auth_bot, 3, 1, authed_cb, s);
 	if (s->socket)
 		open_connection(s);

@@ -56,7 +56,8 @@ class World:
         self.xio = None
         self.xport = None
         self.db = os.path.join(tmp, "slack.db")
-        self.errlog = os.path.join(tmp, "xio.err")
+        self.starts = 0
+        self.errlog = os.path.join(tmp, "xio.err.0")
 
     def ctl(self, what, obj=None):
         return http(f"http://127.0.0.1:{self.fport}/_fake/{what}", obj if obj is not None else {})
@@ -85,6 +86,8 @@ slack:
   api_url: "http://127.0.0.1:{self.fport}/api"
 """)
         env = {**os.environ, "XIOTEST_SLACK_PACE_MS": "10", **(extra_env or {})}
+        self.starts += 1
+        self.errlog = os.path.join(self.tmp, f"xio.err.{self.starts}")
         self.xio = subprocess.Popen([BIN, "run", "-c", cfg], stdout=subprocess.DEVNULL,
                                     stderr=open(self.errlog, "a"), env=env)
 
@@ -142,7 +145,8 @@ slack:
         return [p["metadata"]["event_payload"]["key"] for p in self.bot_posts()]
 
     def log(self):
-        return open(self.errlog).read()
+        return "".join(open(os.path.join(self.tmp, f"xio.err.{i}")).read()
+                       for i in range(1, self.starts + 1))
 
 
 def reference(tmp, script):
@@ -202,7 +206,7 @@ def personas():
     return out
 
 
-def run_consilium(w, script, ref_rows, via, interrupt=None):
+def run_consilium(w, script, ref_rows, via, interrupt=None, pause=0.0):
     counts = expected_per_line(ref_rows)
     lines = [l.rstrip("\n") for l in open(script) if l.strip()]
     if len(lines) != len(counts):
@@ -227,6 +231,7 @@ def run_consilium(w, script, ref_rows, via, interrupt=None):
         if via == "http" and r.get("status") != 200:
             fail(f"event refused: {r}")
         total += counts[i]
+        time.sleep(pause)
         if interrupt:
             interrupt(i)
         wait_for(lambda: len(set(w.keys())) >= total, f"{total} bot posts after line {i + 1}", timeout=40)
@@ -239,7 +244,7 @@ def run_consilium(w, script, ref_rows, via, interrupt=None):
     return thread
 
 
-def check_thread(w, ref_rows, thread):
+def check_thread(w, ref_rows, thread, mentions=True):
     pers = personas()
     posts = w.bot_posts()
     keys = [p["metadata"]["event_payload"]["key"] for p in posts]
@@ -263,7 +268,7 @@ def check_thread(w, ref_rows, thread):
         fail("the decision log was not posted as Block Kit sections")
     if not any("Decision log" in p["text"] for p in scribe) or not any("Tasks" in p["text"] for p in scribe):
         fail("decision log and tasks missing at the end")
-    if not any(": <@UCAROL>;" in p["text"] for p in scribe):
+    if mentions and not any(": <@UCAROL>;" in p["text"] for p in scribe):
         fail("a task owner matching a Slack user was not shown as a mention")
     print(f"ok - {len(posts)} persona posts in the thread, in order, with names and icons; decision log as blocks")
 
@@ -414,6 +419,48 @@ def scenario_faults(tmp):
         w.close()
 
 
+def scenario_crash(tmp):
+    """SIGKILL in the middle of a consilium, again and again, over Socket Mode."""
+    import random, threading
+    script = os.path.join(SRC, "tests/integration/scripts/consilium_en.txt")
+    ref_rows = transcript(reference(tmp, script))
+    kills = int(os.environ.get("SLACK_CRASH_KILLS", "25"))
+    w = World("socket", tmp)
+    done = threading.Event()
+    killed = [0]
+
+    def killer():
+        rnd = random.Random(os.environ.get("SLACK_CRASH_SEED"))
+        while killed[0] < kills and not done.is_set():
+            time.sleep(rnd.uniform(0.01, 0.25))
+            w.xio.kill()
+            w.xio.wait()
+            killed[0] += 1
+            w.start_xio()
+    try:
+        w.ctl("config", {"interval_ms": 5, "burst": 50})
+        w.start_xio()
+        t = threading.Thread(target=killer)
+        t.start()
+        try:
+            thread = run_consilium(w, script, ref_rows, "socket", pause=0.4)
+        finally:
+            done.set()
+            t.join()
+        # whatever was cut short by the last kill settles now
+        wait_for(lambda: len(set(w.keys())) >= sum(1 for r in ref_rows if r[1] == "persona"), "all posts")
+        settle(w)
+        # (the user cache starts empty after each kill, so owners may stay names)
+        check_thread(w, ref_rows, thread, mentions=False)
+        got = [(a, k, t) for a, k, t, _ in transcript(w.db)]
+        if got != [(a, k, t) for a, k, t, _ in ref_rows]:
+            fail("stored transcript differs from the console run after the kills")
+        print(f"ok - {killed[0]} SIGKILLs: every post once, in order; transcript equals the console run's")
+        w.stop_xio()
+    finally:
+        w.close()
+
+
 def main():
     if not shutil.which("node"):
         print("SKIP: node not found")
@@ -427,6 +474,8 @@ def main():
             scenario_security(tmp)
         elif sc == "faults":
             scenario_faults(tmp)
+        elif sc == "crash":
+            scenario_crash(tmp)
         else:
             fail("unknown scenario " + sc)
     except SystemExit:
