@@ -1454,6 +1454,7 @@ static void conn_frame(struct ws_conn *c, const char *data, size_t len)
 	struct xio_slack_event ev;
 	struct xio_err err = { 0 };
 	struct inbound *work = NULL;
+	json_object *ackj;
 	char ack[300];
 
 	if (xio_slack_envelope_parse(data, len, &env, &err)) {
@@ -1476,7 +1477,16 @@ static void conn_frame(struct ws_conn *c, const char *data, size_t len)
 	}
 	/* Ack first (before anything can fail or take time), work after: the
 	 * work item rides on the ack frame and starts once it is written. */
-	snprintf(ack, sizeof(ack), "{\"envelope_id\":\"%.200s\"}", env.envelope_id);
+	ackj = json_object_new_object();
+	if (ackj)
+		json_object_object_add(ackj, "envelope_id", json_object_new_string(env.envelope_id));
+	snprintf(ack, sizeof(ack), "%s",
+		 ackj ? json_object_to_json_string_ext(ackj, JSON_C_TO_STRING_PLAIN) : "");
+	json_object_put(ackj);
+	if (strlen(ack) + 1 >= sizeof(ack) || !*ack) {
+		xio_logf(s->log, XIO_LOG_WARN, "slack", "socket mode: envelope id unusable; not acked");
+		goto out;
+	}
 	if (!strcmp(env.type, "events_api") || !strcmp(env.type, "slash_commands")) {
 		int slash = !strcmp(env.type, "slash_commands");
 

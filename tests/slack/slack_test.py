@@ -129,6 +129,9 @@ slack:
         if self.xio and self.xio.poll() is None:
             self.xio.kill()
             self.xio.wait()
+        if self.starts and re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:", self.log()):
+            print(self.log()[-3000:])
+            fail("a sanitizer reported an error in xio")
         self.fake.send_signal(signal.SIGTERM)
         try:
             self.fake.wait(timeout=5)
@@ -414,7 +417,8 @@ def scenario_faults(tmp):
         if got != [(a, k, t) for a, k, t, _ in ref_rows]:
             fail("stored transcript differs from the console run")
         print("ok - dropped WebSocket and disconnect: reconnected, transcript complete")
-        w.stop_xio()
+        if w.stop_xio():
+            fail("xio did not exit cleanly")
     finally:
         w.close()
 
@@ -456,7 +460,8 @@ def scenario_crash(tmp):
         if got != [(a, k, t) for a, k, t, _ in ref_rows]:
             fail("stored transcript differs from the console run after the kills")
         print(f"ok - {killed[0]} SIGKILLs: every post once, in order; transcript equals the console run's")
-        w.stop_xio()
+        if w.stop_xio():
+            fail("xio did not exit cleanly")
     finally:
         w.close()
 
