@@ -114,7 +114,7 @@ int xio_sched_parse_when(const char *text, int64_t now_ms, const struct xio_tz *
 		ms = xio_dates_days_from_civil(d.year, d.month, d.day) * DAY_MS +
 		     XIO_SCHED_DEFAULT_HOUR * HOUR_MS;
 	}
-	if (ms - now_ms > MAX_AHEAD_MS)
+	if (ms - now_ms > MAX_AHEAD_MS || now_ms - ms > MAX_AHEAD_MS)
 		return 0;
 	*at_ms = ms;
 	return 1;
