@@ -62,7 +62,7 @@ attempt=0
 while [ "$killed" -lt "$kills" ]; do
   attempt=$((attempt + 1))
   [ "$attempt" -le $((kills * 5)) ] || fail "could not kill $kills times"
-  sleep 1 | "$BIN" console --db "$cdb" --session "k$attempt" --set followup.quiet_hours= \
+  sleep 0.15 | "$BIN" console --db "$cdb" --session "k$attempt" --set followup.quiet_hours= \
       >>"$tmp/crash.out" 2>>"$tmp/err.txt" &
   pid=$!
   ms=$((RANDOM % 60))
