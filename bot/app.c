@@ -2,6 +2,7 @@
  * app.c — wiring and the shutdown order.
  */
 #include "app.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,9 @@ static void stop_cb(struct xio_loop *loop, void *ud)
 		xio_console_free(app->console);
 		app->console = NULL;
 	}
+	/* notion */
+	if (app->notion)
+		xio_wire_notion_stop(app);
 	if (app->outbox) {
 		xio_outbox_free(app->outbox);
 		app->outbox = NULL;
@@ -218,6 +222,10 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	xio_outbox_register(app->outbox, &app->poster.handler);
 	xio_outbox_register(app->outbox, &app->producer.handler);
 	xio_outbox_on_progress(app->outbox, check_idle, app);
+	/* notion */
+	rc = xio_wire_notion_start(app, err);
+	if (rc)
+		return rc;
 
 	if (o->console) {
 		struct xio_console_opts co = { 0 };

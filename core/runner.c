@@ -402,6 +402,9 @@ int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct 
 		goto out; /* XIO_EDUP: seen before, nothing to do */
 	cmd = xio_command_parse(in->text, name, sizeof(name), &args, &unknown);
 	rc = r->store->ops->consilium_find_open(r->store->impl, in->thread_key, &row, err);
+	if (rc == XIO_ENOTFOUND && cmd == &xio_command_export && r->store->ops->consilium_find_last)
+		/* /export acts on the thread's last consilium, closed after approval */
+		rc = r->store->ops->consilium_find_last(r->store->impl, in->thread_key, &row, err);
 	found = rc == 0;
 	if (rc && rc != XIO_ENOTFOUND)
 		goto out;

@@ -112,6 +112,10 @@ struct xio_store_ops {
 	int (*decision_get)(void *impl, int64_t consilium_id, char **status, char **log_json, char **tasks_json, struct xio_err *err);
 	int (*precedents)(void *impl, const char *workspace, const char *query, size_t limit,
 			  struct xio_precedent **out, size_t *n, struct xio_err *err);
+	/* The newest consilium of a thread, closed ones included (for /export
+	 * after approval); XIO_ENOTFOUND when the thread has none. */
+	int (*consilium_find_last)(void *impl, const char *thread_key, struct xio_consilium_row *out,
+				   struct xio_err *err);
 };
 
 struct xio_store {

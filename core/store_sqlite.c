@@ -117,6 +117,7 @@ enum stmt_id {
 	S_FTS_DEL,
 	S_FTS_PUT,
 	S_PRECEDENTS,
+	S_CONS_FIND_LAST,
 	S_COUNT
 };
 
@@ -143,6 +144,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FTS_DEL] = "DELETE FROM decisions_fts WHERE rowid=?",
 	[S_FTS_PUT] = "INSERT INTO decisions_fts(question, decision, rationale, workspace, consilium_id, rowid) VALUES(?,?,?,?,?,?)",
 	[S_PRECEDENTS] = "SELECT f.consilium_id, f.question, f.decision, d.updated_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND f.workspace = ? AND d.status IN ('approved','amended') ORDER BY bm25(decisions_fts) LIMIT ?",
+	[S_CONS_FIND_LAST] = "SELECT id, thread_key, workspace, question, phase, state, step, wake_at, created_at, updated_at FROM consiliums WHERE thread_key=? ORDER BY id DESC LIMIT 1",
 };
 
 struct sqlite_store {
@@ -441,6 +443,18 @@ static int sqlite_consilium_find_open(void *impl, const char *thread_key,
 {
 	struct sqlite_store *s = impl;
 	sqlite3_stmt *st = stmt(s, S_CONS_FIND_OPEN, err);
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, thread_key);
+	return fetch_consilium(s, st, out, err, "find consilium");
+}
+
+static int sqlite_consilium_find_last(void *impl, const char *thread_key,
+				      struct xio_consilium_row *out, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_FIND_LAST, err);
 
 	if (!st)
 		return XIO_EIO;
@@ -973,6 +987,7 @@ static const struct xio_store_ops sqlite_ops = {
 	.decision_put = sqlite_decision_put,
 	.decision_get = sqlite_decision_get,
 	.precedents = sqlite_precedents,
+	.consilium_find_last = sqlite_consilium_find_last,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,
