@@ -53,6 +53,8 @@ static void stop_cb(struct xio_loop *loop, void *ud)
 		xio_outbox_free(app->outbox);
 		app->outbox = NULL;
 	}
+	/* followup */
+	xio_wire_followup_stop(app);
 	if (app->stats_on) {
 		app->stats_on = 0;
 		uv_close((uv_handle_t *)&app->stats_timer, NULL);
@@ -222,6 +224,10 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	xio_outbox_register(app->outbox, &app->poster.handler);
 	xio_outbox_register(app->outbox, &app->producer.handler);
 	xio_outbox_on_progress(app->outbox, check_idle, app);
+	/* followup */
+	rc = xio_wire_followup_start(app, err);
+	if (rc)
+		return rc;
 	/* notion */
 	rc = xio_wire_notion_start(app, err);
 	if (rc)

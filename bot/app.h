@@ -40,6 +40,7 @@ struct xio_app {
 	struct xio_producer producer;
 	int producer_on;
 	struct xio_console *console;
+	struct xio_sched *sched;    /* followup */
 	struct xio_metrics *metrics;
 	struct xio_http_server *http;
 	struct xio_notion *notion;  /* NULL when notion.token is empty */

@@ -1,17 +1,19 @@
 /*
- * wire.h — start and stop functions of the optional modules, one pair per
- * module (bot/wire_<name>.c), called from xio_app_init and stop_cb.
+ * wire.h — start/stop of the optional modules, one pair per module, called
+ * from bot/app.c (each in its own block there).  A start returns 0 or a
+ * negative code with err; a stop is safe after a failed or missing start.
  */
 #ifndef XIO_BOT_WIRE_H
 #define XIO_BOT_WIRE_H
 
-#include "config.h"
-#include "err.h"
+#include "app.h"
 #include "notion/notion.h"
 
-struct xio_app;
+int xio_wire_followup_start(struct xio_app *app, struct xio_err *err);
+void xio_wire_followup_stop(struct xio_app *app);
 
-/* Notion export: registers the "export" outbox handler when notion.token is set. */
+/* Notion export: registers the "export" and "task_status" outbox handlers
+ * when notion.token is set. */
 int xio_wire_notion_start(struct xio_app *app, struct xio_err *err);
 void xio_wire_notion_stop(struct xio_app *app);
 /* Fills o from cfg's notion.* keys (strings borrowed); caller frees *people. */

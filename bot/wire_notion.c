@@ -62,6 +62,8 @@ int xio_wire_notion_start(struct xio_app *app, struct xio_err *err)
 	if (rc)
 		return rc;
 	rc = xio_outbox_register(app->outbox, xio_notion_handler(app->notion));
+	if (!rc)
+		rc = xio_outbox_register(app->outbox, xio_notion_status_handler(app->notion));
 	if (rc)
 		return xio_err_set(err, rc, "notion: %s", xio_strerror(rc));
 	xio_logf(app->log, XIO_LOG_INFO, "notion", "exporting decisions to Notion (%s, version %s)",

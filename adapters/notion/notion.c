@@ -22,6 +22,8 @@ static char *dup_trim_slash(const char *s)
 	return d;
 }
 
+static void status_perform(void *ud, struct xio_outbox_job *job);
+
 int xio_notion_new(struct xio_notion **out, struct xio_loop *loop,
 		   const struct xio_notion_opts *o, struct xio_log *log, struct xio_err *err)
 {
@@ -121,6 +123,9 @@ int xio_notion_new(struct xio_notion **out, struct xio_loop *loop,
 	n->handler.kind = "export";
 	n->handler.perform = notion_export_perform;
 	n->handler.ud = n;
+	n->status_handler.kind = "task_status";
+	n->status_handler.perform = status_perform;
+	n->status_handler.ud = n;
 	*out = n;
 	n = NULL;
 out:
@@ -178,6 +183,11 @@ void xio_notion_free(struct xio_notion *n)
 const struct xio_outbox_handler *xio_notion_handler(struct xio_notion *n)
 {
 	return &n->handler;
+}
+
+const struct xio_outbox_handler *xio_notion_status_handler(struct xio_notion *n)
+{
+	return &n->status_handler;
 }
 
 void xio_notion_stats(const struct xio_notion *n, struct xio_notion_stats *st)
@@ -409,4 +419,60 @@ int xio_notion_update_task_status(struct xio_notion *n, const char *task_key, co
 		free(sc);
 	}
 	return rc;
+}
+
+/* ---- "task_status" outbox rows ---------------------------------------------- */
+
+static void status_row_cb(void *ud, int rc, const char *msg)
+{
+	struct xio_outbox_job *job = ud;
+
+	if (rc == XIO_ENOTFOUND) {
+		/* never exported (or not yet: a later /export writes the task
+		 * with its current status) */
+		xio_outbox_done(job, 0, -1, "{\"skipped\":\"no task row in Notion\"}", NULL);
+		return;
+	}
+	if (rc == XIO_ECANCELED)
+		rc = XIO_EAGAIN;
+	xio_outbox_done(job, rc, -1, rc ? NULL : "{\"updated\":true}", rc ? msg : NULL);
+}
+
+static void status_perform(void *ud, struct xio_outbox_job *job)
+{
+	struct xio_notion *n = ud;
+	json_object *p = json_tokener_parse(job->row.payload ? job->row.payload : "");
+	json_object *v;
+	char *key = NULL, tkey[600];
+	const char *status = NULL;
+	int task = -1, rc;
+
+	if (p && json_object_object_get_ex(p, "task", &v))
+		task = json_object_get_int(v);
+	if (p && json_object_object_get_ex(p, "status", &v))
+		status = json_object_get_string(v);
+	if (!n->store || task < 0 || !status) {
+		json_object_put(p);
+		xio_outbox_done(job, XIO_EINVAL, -1, NULL, "task_status payload without task and status");
+		return;
+	}
+	key = notion_export_key(n->store, &job->row);
+	if (key && !strcmp(key, job->row.key)) {
+		/* no export row: the key fell back to this row's own */
+		free(key);
+		json_object_put(p);
+		xio_outbox_done(job, 0, -1, "{\"skipped\":\"not exported\"}", NULL);
+		return;
+	}
+	if (!key || xio_notion_task_key(tkey, sizeof(tkey), key, task + 1)) {
+		free(key);
+		json_object_put(p);
+		xio_outbox_done(job, XIO_EAGAIN, -1, NULL, "out of memory");
+		return;
+	}
+	free(key);
+	rc = xio_notion_update_task_status(n, tkey, status, status_row_cb, job);
+	json_object_put(p);
+	if (rc)
+		xio_outbox_done(job, rc == XIO_ENOMEM ? XIO_EAGAIN : rc, -1, NULL, xio_strerror(rc));
 }

@@ -111,6 +111,12 @@ void xio_notion_free(struct xio_notion *n);
  * while n lives.  Register it with xio_outbox_register. */
 const struct xio_outbox_handler *xio_notion_handler(struct xio_notion *n);
 
+/* The outbox handler of "task_status" rows (written by /done and the other
+ * follow-up commands: payload {"task": 0-based index, "status"}): sets the
+ * status of that task's row.  A task without a row (never exported) is
+ * skipped.  Borrowed, valid while n lives. */
+const struct xio_outbox_handler *xio_notion_status_handler(struct xio_notion *n);
+
 /*
  * Completion of check/update.  rc 0 or a negative code; msg explains a
  * failure (borrowed for the call).

@@ -1042,7 +1042,7 @@ static void advance(struct notion_export *e)
 
 /* The key written to Notion: the outbox key of the consilium's first export
  * row, so that /export (a new row) resumes the same page. */
-static char *export_key(struct xio_store *st, const struct xio_outbox_row *row)
+char *notion_export_key(struct xio_store *st, const struct xio_outbox_row *row)
 {
 	struct xio_outbox_row *rows = NULL;
 	struct xio_err err;
@@ -1084,7 +1084,7 @@ void notion_export_perform(void *ud, struct xio_outbox_job *job)
 		finish_failed(e, XIO_ESTATE, "the Notion exporter has no store");
 		return;
 	}
-	e->key = export_key(st, &job->row);
+	e->key = notion_export_key(st, &job->row);
 	if (!e->key) {
 		finish_retry(e, -1, "out of memory");
 		return;

@@ -45,7 +45,8 @@ struct xio_notion {
 	struct xio_log *log;
 	struct xio_store *store;
 	const struct xio_engine *eng;
-	struct xio_outbox_handler handler;
+	struct xio_outbox_handler handler;        /* "export" */
+	struct xio_outbox_handler status_handler; /* "task_status" */
 	char *token, *api_url, *version;
 	int data_sources;          /* 2025-09-03: databases hold data sources */
 	char *props[XIO_NOTION_NFIELDS];
@@ -95,5 +96,7 @@ const char *notion_status_name(const char *type, const char *status);
 /* notion_export.c */
 void notion_export_perform(void *ud, struct xio_outbox_job *job);
 void notion_export_cancel_all(struct xio_notion *n);
+/* The key written to Notion for a consilium's export (caller frees). */
+char *notion_export_key(struct xio_store *st, const struct xio_outbox_row *row);
 
 #endif

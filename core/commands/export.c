@@ -20,5 +20,5 @@ static void run(struct xio_cmd_ctx *x)
 
 const struct xio_command xio_command_export = {
 	"export", NULL, 0, XIO_PHASE_BIT(XIO_PHASE_CLOSED),
-	"/export", "cmd.export.wrong_phase", run,
+	"/export", "cmd.export.wrong_phase", run, 1,
 };

@@ -7,7 +7,8 @@
 # once after an approval.  The process is killed with SIGKILL at random
 # instants and restarted until the script is through; then every approved
 # decision must be in Notion exactly once, with exactly its tasks, each task
-# related to its page, and the thread must have got the links.
+# related to its page, and the thread must have got the links; /done of a
+# task after the export must reach its row.
 set -euo pipefail
 BIN=${XIO_BIN:?}
 SRC=${XIO_SOURCE_DIR:?}
@@ -44,6 +45,7 @@ for i in $(seq "$n"); do
     "$here/scripts/consilium_en.txt"
 done >"$script"
 echo "Bob: /export" >>"$script"
+echo "Carol: /done 1" >>"$script"
 nlines=$(wc -l <"$script")
 
 sets=(--set notion.token=secret_fake_token --set "notion.api_url=http://127.0.0.1:$port/v1"
@@ -106,6 +108,9 @@ assert len(tasks) == ntasks, f"{len(tasks)} task rows, expected {ntasks}"
 links = [json.loads(l) for l in open(sys.argv[4])]
 linked = {p["url"] for p in pages if any(p["url"] in r["text"] for r in links)}
 assert len(linked) == n, f"links posted for {len(linked)} of {n} pages"
+last_key = expected[-1][0]
+t1 = [x for x in tasks if plain(x, "XIO key") == f"{last_key}:task:1"][0]
+assert t1["properties"]["Status"]["select"]["name"] == "done", f"/done did not reach Notion: {t1['properties']['Status']}"
 print(f"ok - {n} decisions, {ntasks} tasks exported exactly once through {state['faults']} faults; links posted")
 PY
 grep -q "asked for the export again" "$tmp/out.txt" || fail "/export was not answered"
