@@ -48,6 +48,9 @@ static void stop_cb(struct xio_loop *loop, void *ud)
 		xio_console_free(app->console);
 		app->console = NULL;
 	}
+	/* notion */
+	if (app->notion)
+		xio_wire_notion_stop(app);
 	if (app->outbox) {
 		xio_outbox_free(app->outbox);
 		app->outbox = NULL;
@@ -225,6 +228,10 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	xio_outbox_on_progress(app->outbox, check_idle, app);
 	/* followup */
 	rc = xio_wire_followup_start(app, err);
+	if (rc)
+		return rc;
+	/* notion */
+	rc = xio_wire_notion_start(app, err);
 	if (rc)
 		return rc;
 

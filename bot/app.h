@@ -44,6 +44,7 @@ struct xio_app {
 	struct xio_slack *slack;    /* slack */
 	struct xio_metrics *metrics;
 	struct xio_http_server *http;
+	struct xio_notion *notion;  /* NULL when notion.token is empty */
 	uv_timer_t stats_timer;
 	int stats_on;
 	uint64_t steps_seen, sent_seen, failed_seen;

@@ -19,6 +19,7 @@ int xio_cmd_run(int argc, char **argv);
 int xio_cmd_console(int argc, char **argv);
 int xio_cmd_check_config(int argc, char **argv);
 int xio_cmd_extract(int argc, char **argv);
+int xio_cmd_notion_check(int argc, char **argv);
 int xio_cmd_version(int argc, char **argv);
 int xio_cmd_help(int argc, char **argv);
 

@@ -12,6 +12,7 @@ static const struct xio_cmd commands[] = {
 	{ "console", xio_cmd_console, "chat with the bot in this terminal (stdin/stdout)" },
 	{ "check-config", xio_cmd_check_config, "validate a config file and exit" },
 	{ "extract", xio_cmd_extract, "extract decisions and tasks from a transcript file as JSON" },
+	{ "notion-check", xio_cmd_notion_check, "check the Notion databases against the configured properties" },
 	{ "version", xio_cmd_version, "print the version" },
 	{ "help", xio_cmd_help, "list the subcommands" },
 };

@@ -7,6 +7,7 @@
 #define XIO_BOT_WIRE_H
 
 #include "app.h"
+#include "notion/notion.h"
 
 int xio_wire_followup_start(struct xio_app *app, struct xio_err *err);
 void xio_wire_followup_stop(struct xio_app *app);
@@ -15,5 +16,11 @@ void xio_wire_followup_stop(struct xio_app *app);
 int xio_wire_slack_start(struct xio_app *app, struct xio_err *err);
 /* Slack: frees the adapter (before the HTTP server goes). */
 void xio_wire_slack_stop(struct xio_app *app);
+/* Notion export: registers the "export" and "task_status" outbox handlers
+ * when notion.token is set. */
+int xio_wire_notion_start(struct xio_app *app, struct xio_err *err);
+void xio_wire_notion_stop(struct xio_app *app);
+/* Fills o from cfg's notion.* keys (strings borrowed); caller frees *people. */
+int xio_notion_opts_from_config(struct xio_notion_opts *o, const struct xio_config *cfg, const char ***people, struct xio_err *err);
 
 #endif

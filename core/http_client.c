@@ -86,6 +86,7 @@ struct xio_http_call {
 	int max_attempts;
 	int64_t backoff_base_ms, backoff_max_ms;
 	int idempotent;
+	int fresh_connection;
 	int (*chunk_cb)(void *ud, const char *data, size_t len);
 	xio_http_done_cb cb;
 	void *ud;
@@ -844,6 +845,10 @@ static int attempt_start(struct xio_http_call *call)
 	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
 	SETOPT(CURLOPT_WRITEDATA, call);
 	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+	if (call->fresh_connection) {
+		SETOPT(CURLOPT_FRESH_CONNECT, 1L);
+		SETOPT(CURLOPT_FORBID_REUSE, 1L);
+	}
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)call->connect_timeout_ms);
 	if (call->timeout_ms > 0)
 		SETOPT(CURLOPT_TIMEOUT_MS, (long)call->timeout_ms);
@@ -1184,6 +1189,7 @@ static int send_common(struct xio_http_client *c,
 	call->idempotent = req->idempotent || strcmp(method, "GET") == 0 ||
 			   strcmp(method, "HEAD") == 0;
 	call->chunk_cb = req->chunk_cb;
+	call->fresh_connection = req->fresh_connection;
 	call->cb = cb;
 	call->ud = ud;
 	xio_buf_init(&call->resp, call->max_body);

@@ -103,6 +103,11 @@ struct xio_http_request {
 	 * delivered the request is never retried.
 	 */
 	int (*chunk_cb)(void *ud, const char *data, size_t len);
+	/* A new connection, closed after the answer.  For requests that must
+	 * not run twice: curl silently sends a request again when the reused
+	 * connection it went out on dies before any answer, which would
+	 * perform a create twice if the server had already done it. */
+	int fresh_connection;
 };
 
 /*
