@@ -1,9 +1,3 @@
-# Slack: the adapter's request signatures use OpenSSL's HMAC (libcurl already
-# links OpenSSL; libcrypto is named here so the link is explicit).  The lead
-# may move this link line into CMakeLists.txt.
-pkg_check_modules(XIO_SLACK_CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
-target_link_libraries(xio_adapters PUBLIC PkgConfig::XIO_SLACK_CRYPTO)
-
 # The fake Slack (tests/fakes/fake_slack.mjs) needs the `ws` package from the
 # npm registry: a fixture installs it; the Slack integration tests skip (77)
 # only when node/npm are missing.

@@ -22,7 +22,7 @@ done
 
 pkgs=(build-essential cmake pkg-config libuv1-dev libwebsockets-dev
       libwebsockets-evlib-uv libcurl4-openssl-dev libjson-c-dev
-      libsqlite3-dev sqlite3 libyaml-dev libcmocka-dev ca-certificates)
+      libsqlite3-dev sqlite3 libyaml-dev libcmocka-dev libssl-dev ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
