@@ -31,6 +31,10 @@ struct xio_runner {
 	uv_timer_t wake_timer;
 	int timer_on;
 	uint64_t steps;                 /* committed steps, for metrics */
+	/* Called after every committed step (the API pushes the new stream
+	 * events to its WebSocket clients); NULL = nobody listens. */
+	void (*committed_cb)(void *ud);
+	void *committed_ud;
 };
 
 /* Prepares the runner; the timer is on loop when loop is non-NULL. */
