@@ -1137,27 +1137,31 @@ static void client_drop(struct api_client *cl)
 	free(cl);
 }
 
-/* Queues e to cl's socket.  Returns 0; or -1 when it did not fit: cl->ws
- * is then closed (1008, with the seq to resume after) and set to NULL. */
-static int client_queue(struct api_client *cl, const struct xio_event_row *e)
+/* The frame of an event: {"seq":..,"type":..,"consilium_id":..,"at":..,"data":..}.
+ * Returns 0 or XIO_ENOMEM; the text is in b. */
+static int frame_text(struct xio_buf *b, const struct xio_event_row *e)
+{
+	int rc = xio_buf_printf(b, "{\"seq\":%lld,\"type\":\"%s\",\"consilium_id\":%lld,"
+				"\"at\":%lld,\"data\":",
+				(long long)e->seq, e->type, (long long)e->consilium_id,
+				(long long)e->created_at);
+
+	if (!rc)
+		rc = xio_buf_puts(b, e->data ? e->data : "{}");
+	if (!rc)
+		rc = xio_buf_puts(b, "}");
+	return rc;
+}
+
+/* Queues frame (the text of event seq) to cl's socket.  Returns 0; or -1
+ * when it did not fit: cl->ws is then closed (1008, with the seq to resume
+ * after) and set to NULL. */
+static int client_queue(struct api_client *cl, int64_t seq, const struct xio_buf *frame)
 {
 	struct xio_api *api = cl->api;
-	char head[200], reason[100];
-	struct xio_buf b;
-	int rc;
+	char reason[100];
 
-	xio_buf_init(&b, 0);
-	snprintf(head, sizeof(head), "{\"seq\":%lld,\"type\":\"%s\",\"consilium_id\":%lld,\"at\":%lld,\"data\":",
-		 (long long)e->seq, e->type, (long long)e->consilium_id, (long long)e->created_at);
-	rc = xio_buf_puts(&b, head);
-	if (!rc)
-		rc = xio_buf_puts(&b, e->data ? e->data : "{}");
-	if (!rc)
-		rc = xio_buf_puts(&b, "}");
-	if (!rc)
-		rc = xio_ws_send(cl->ws, b.data, b.len, api->ws_max_queue);
-	xio_buf_release(&b);
-	if (rc) {
+	if (xio_ws_send(cl->ws, frame->data, frame->len, api->ws_max_queue)) {
 		snprintf(reason, sizeof(reason), "too slow: reconnect with ?after=%lld",
 			 (long long)cl->last_seq);
 		xio_logf(api->log, XIO_LOG_WARN, "api", "stream client of consilium %lld: %s",
@@ -1167,7 +1171,7 @@ static int client_queue(struct api_client *cl, const struct xio_event_row *e)
 		cl->ws = NULL;
 		return -1;
 	}
-	cl->last_seq = e->seq;
+	cl->last_seq = seq;
 	return 0;
 }
 
@@ -1226,9 +1230,17 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 						  &ev, &n, &err);
 		if (rc)
 			goto fail;
-		for (i = 0; i < n && ev[i].seq <= api->seen_seq; i++)
-			if (client_queue(cl, &ev[i]))
+		for (i = 0; i < n && ev[i].seq <= api->seen_seq; i++) {
+			struct xio_buf frame;
+
+			xio_buf_init(&frame, 0);
+			rc = frame_text(&frame, &ev[i]);
+			if (!rc)
+				rc = client_queue(cl, ev[i].seq, &frame);
+			xio_buf_release(&frame);
+			if (rc)
 				break;
+		}
 		xio_event_rows_free(ev, n);
 		ev = NULL;
 		if (!cl->ws) {
@@ -1370,18 +1382,27 @@ void xio_api_notify(struct xio_api *api)
 			return;
 		}
 		for (i = 0; i < n; i++) {
+			struct xio_buf frame;
+			int built = 0;
+
 			event_metrics(api, &ev[i]);
+			xio_buf_init(&frame, 0);
 			for (cl = api->clients; cl; cl = next) {
 				next = cl->next;
 				if (cl->cid != ev[i].consilium_id || cl->last_seq >= ev[i].seq)
 					continue;
-				if (client_queue(cl, &ev[i]))
+				/* built once, sent to every client of the consilium */
+				if (!built && frame_text(&frame, &ev[i]))
+					break;
+				built = 1;
+				if (client_queue(cl, ev[i].seq, &frame))
 					client_drop(cl);
 				else
 					xio_histogram_observe(api->h_delivery,
 							      (double)(xio_clock_now(api->clock) -
 								       ev[i].created_at) / 1000.0);
 			}
+			xio_buf_release(&frame);
 			api->seen_seq = ev[i].seq;
 		}
 		xio_event_rows_free(ev, n);

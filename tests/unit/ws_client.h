@@ -134,7 +134,7 @@ static void wsc_tick_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(w->ctx, 0, &w->tick, wsc_tick_cb, 5 * LWS_US_PER_MS);
 }
 
-static int wsc_init(struct wsc *w, int port, const char *token, int max_fds)
+static inline int wsc_init(struct wsc *w, int port, const char *token, int max_fds)
 {
 	struct lws_context_creation_info info;
 
@@ -153,7 +153,7 @@ static int wsc_init(struct wsc *w, int port, const char *token, int max_fds)
 	return 0;
 }
 
-static int wsc_connect(struct wsc *w, struct wsc_conn *c, const char *path)
+static inline int wsc_connect(struct wsc *w, struct wsc_conn *c, const char *path)
 {
 	struct lws_client_connect_info ci;
 
@@ -178,7 +178,7 @@ static int wsc_connect(struct wsc *w, struct wsc_conn *c, const char *path)
 	return 0;
 }
 
-static long long wsc_now_ms(void)
+static inline long long wsc_now_ms(void)
 {
 	struct timespec ts;
 
@@ -187,7 +187,7 @@ static long long wsc_now_ms(void)
 }
 
 /* Services until done(ud) says so or ms pass; returns 1 when done. */
-static int wsc_service_until(struct wsc *w, int (*done)(void *ud), void *ud, int ms)
+static inline int wsc_service_until(struct wsc *w, int (*done)(void *ud), void *ud, int ms)
 {
 	long long end = wsc_now_ms() + ms;
 
@@ -199,7 +199,7 @@ static int wsc_service_until(struct wsc *w, int (*done)(void *ud), void *ud, int
 	return done ? done(ud) : 0;
 }
 
-static void wsc_conn_close(struct wsc *w, struct wsc_conn *c)
+static inline void wsc_conn_close(struct wsc *w, struct wsc_conn *c)
 {
 	if (c->wsi) {
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
@@ -208,7 +208,7 @@ static void wsc_conn_close(struct wsc *w, struct wsc_conn *c)
 	}
 }
 
-static void wsc_conn_release(struct wsc_conn *c)
+static inline void wsc_conn_release(struct wsc_conn *c)
 {
 	for (size_t i = 0; i < c->nframes; i++)
 		free(c->frames[i]);
@@ -217,7 +217,7 @@ static void wsc_conn_release(struct wsc_conn *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static void wsc_release(struct wsc *w)
+static inline void wsc_release(struct wsc *w)
 {
 	lws_sul_schedule(w->ctx, 0, &w->tick, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	lws_context_destroy(w->ctx);
