@@ -1502,6 +1502,12 @@ static void register_metrics(struct xio_api *api)
 					     "Outbound effects retried (errors, 429, 5xx)", NULL);
 	api->c_dropped = xio_metrics_counter(m, "xio_stream_slow_clients_total",
 					     "Stream clients closed because they fell behind", NULL);
+	/* every outcome at 0 from the start, so the share is defined at once */
+	for (int i = 0; i < 3; i++)
+		xio_metrics_counter(m, "xio_consiliums_closed_total",
+				    "Consiliums closed, by whether they ended with a decision log and tasks",
+				    "decision_log", i ? "yes" : "no", "tasks", i == 2 ? "yes" : "no",
+				    NULL);
 }
 
 /* ---- lifecycle ---- */
