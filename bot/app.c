@@ -61,6 +61,8 @@ static void stop_cb(struct xio_loop *loop, void *ud)
 		app->stats_on = 0;
 		uv_close((uv_handle_t *)&app->stats_timer, NULL);
 	}
+	/* ops */
+	xio_wire_ops_stop(app);
 	/* before the lws context goes (the loop destroys it after this) */
 	if (app->http) {
 		xio_http_server_free(app->http);
@@ -261,6 +263,8 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	}
 	/* slack */
 	rc = xio_wire_slack_start(app, err);
+	/* ops */
+	rc = xio_wire_ops_start(app, err);
 	if (rc)
 		return rc;
 	xio_loop_handle_signals(&app->loop, stop_cb, app);

@@ -9,6 +9,7 @@
 #ifndef XIO_BOT_APP_H
 #define XIO_BOT_APP_H
 
+#include "api.h"
 #include "config.h"
 #include "console/console.h"
 #include "engine.h"
@@ -45,6 +46,7 @@ struct xio_app {
 	struct xio_metrics *metrics;
 	struct xio_http_server *http;
 	struct xio_notion *notion;  /* NULL when notion.token is empty */
+	struct xio_api *api;        /* ops: HTTP API and event stream */
 	uv_timer_t stats_timer;
 	int stats_on;
 	uint64_t steps_seen, sent_seen, failed_seen;

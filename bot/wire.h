@@ -22,5 +22,8 @@ int xio_wire_notion_start(struct xio_app *app, struct xio_err *err);
 void xio_wire_notion_stop(struct xio_app *app);
 /* Fills o from cfg's notion.* keys (strings borrowed); caller frees *people. */
 int xio_notion_opts_from_config(struct xio_notion_opts *o, const struct xio_config *cfg, const char ***people, struct xio_err *err);
+/* ops: the HTTP API, event stream, audit and operations metrics. */
+int xio_wire_ops_start(struct xio_app *app, struct xio_err *err);
+void xio_wire_ops_stop(struct xio_app *app);
 
 #endif

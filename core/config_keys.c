@@ -53,6 +53,10 @@ static const struct xio_config_key keys[] = {
 		"Largest request body accepted, in bytes; larger requests get 413"),
 	CFG_STR("http.api_token", "", XIO_CFG_F_SECRET,
 		"Bearer token for the HTTP API; empty disables the API"),
+	CFG_LIST("http.api_tokens", "", XIO_CFG_F_SECRET,
+		 "Named bearer tokens for the HTTP API, as name=token; the name is the actor in the audit log"),
+	CFG_STR("http.cors_origin", "", XIO_CFG_F_NONE,
+		"Origin allowed to call the HTTP API from a browser (CORS); empty = CORS off"),
 
 	CFG_LIST("chat.adapters", "console", XIO_CFG_F_NONE,
 		 "Which chat adapters `xio run` starts: console, slack, telegram"),

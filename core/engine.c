@@ -641,6 +641,11 @@ int xio_engine_step(const struct xio_engine *eng, struct xio_consilium *c,
 	case XIO_EV_JUDGEMENT:
 		on_judgement(&x);
 		break;
+	case XIO_EV_JOIN:
+		if (ev->author && *ev->author && c->phase != XIO_PHASE_CLOSED &&
+		    !engine_add_participant(c, ev->author, NULL))
+			out->oom = 1;
+		break;
 	}
 	c->step++;
 	return out->oom ? XIO_ENOMEM : 0;

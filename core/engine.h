@@ -94,7 +94,9 @@ enum xio_event_kind {
 	XIO_EV_DECISION_READY,/* decision log + tasks produced (validated) */
 	XIO_EV_TIMER,         /* a deadline may have passed */
 	XIO_EV_SELECTED,      /* the Moderator (LLM) named the next speaker: text */
-	XIO_EV_JUDGEMENT      /* the Moderator judged the round: consensus, text = reason */
+	XIO_EV_JUDGEMENT,     /* the Moderator judged the round: consensus, text = reason */
+	XIO_EV_JOIN           /* a human joins as a participant (author), e.g.
+			       * added through the HTTP API; nothing is posted */
 };
 
 struct xio_event {

@@ -58,6 +58,19 @@ struct http_route {
 	void *ud;
 };
 
+struct ws_route {
+	char *path;
+	const struct xio_ws_ops *ops;
+	void *ud;
+};
+
+/* A queued outgoing frame: LWS_PRE bytes of room, then the payload. */
+struct ws_frame {
+	struct ws_frame *next;
+	size_t len;
+	unsigned char buf[];
+};
+
 struct http_probe {
 	char *name;
 	xio_http_ready_cb fn;
@@ -84,6 +97,23 @@ struct xio_http_server {
 	struct http_probe *probes;
 	size_t nprobes;
 	struct xio_http_request *reqs; /* live requests, for xio_http_server_free */
+	struct ws_route *ws_routes;
+	size_t nws_routes;
+	struct xio_ws *wss;            /* accepted WebSockets */
+};
+
+struct xio_ws {
+	struct xio_http_server *srv; /* NULL once the server is freed */
+	struct lws *wsi;             /* NULL once the connection is gone */
+	struct xio_ws *prev, *next;  /* in srv->wss */
+	const struct xio_ws_ops *ops; /* NULL once the owner let go */
+	void *ud, *user;
+	struct ws_frame *head, *tail;
+	size_t queued;
+	int established;
+	int closing;
+	int close_code;
+	char reason[124];
 };
 
 struct xio_http_request {
@@ -117,6 +147,7 @@ struct xio_http_request {
 /* lws's per-connection data for the http protocol. */
 struct http_pss {
 	struct xio_http_request *req;
+	struct xio_ws *ws; /* set when the connection became a WebSocket */
 };
 
 static const char *const method_names[] = {
@@ -206,6 +237,15 @@ const char *xio_http_request_query_param(const struct xio_http_request *req,
 			return p + nl;
 	}
 	return NULL;
+}
+
+const char *xio_http_request_query_next(const struct xio_http_request *req,
+					const char *prev)
+{
+	const char *end = req->qparts.data + req->qparts.len;
+	const char *p = prev ? prev + strlen(prev) + 1 : req->qparts.data;
+
+	return req->qparts.data && p < end ? p : NULL;
 }
 
 const char *xio_http_request_body(const struct xio_http_request *req,
@@ -823,6 +863,283 @@ static struct xio_http_server *srv_of(struct lws *wsi)
 	return a ? a->srv : NULL;
 }
 
+/* ---- WebSockets ---- */
+
+#define WS_DEFAULT_MAX_QUEUE (8u * 1024 * 1024)
+#define WS_BURST 32
+
+int xio_http_server_ws_route(struct xio_http_server *srv, const char *path,
+			     const struct xio_ws_ops *ops, void *ud,
+			     struct xio_err *err)
+{
+	struct ws_route *nr;
+	char *copy;
+	size_t i;
+
+	if (!path || path[0] != '/' || !ops || !ops->accept)
+		return xio_err_set(err, XIO_EINVAL,
+				   "ws route %s: path must start with '/' and "
+				   "accept is needed", path ? path : "(null)");
+	for (i = 0; i < srv->nws_routes; i++)
+		if (!strcmp(srv->ws_routes[i].path, path))
+			return xio_err_set(err, XIO_EINVAL,
+					   "ws route %s: already mounted", path);
+	copy = strdup(path);
+	nr = copy ? realloc(srv->ws_routes, (srv->nws_routes + 1) * sizeof(*nr))
+		  : NULL;
+	if (!nr) {
+		free(copy);
+		return xio_err_set(err, XIO_ENOMEM, "ws route %s: out of memory",
+				   path);
+	}
+	srv->ws_routes = nr;
+	nr[srv->nws_routes].path = copy;
+	nr[srv->nws_routes].ops = ops;
+	nr[srv->nws_routes].ud = ud;
+	srv->nws_routes++;
+	return 0;
+}
+
+static void ws_unlink(struct xio_ws *ws)
+{
+	if (!ws->srv)
+		return;
+	if (ws->prev)
+		ws->prev->next = ws->next;
+	else
+		ws->srv->wss = ws->next;
+	if (ws->next)
+		ws->next->prev = ws->prev;
+	ws->prev = ws->next = NULL;
+	ws->srv = NULL;
+}
+
+static void ws_free(struct xio_ws *ws)
+{
+	struct ws_frame *f, *next;
+
+	ws_unlink(ws);
+	for (f = ws->head; f; f = next) {
+		next = f->next;
+		free(f);
+	}
+	free(ws);
+}
+
+int xio_ws_send(struct xio_ws *ws, const char *text, size_t len, size_t max_queue)
+{
+	struct ws_frame *f;
+
+	if (!max_queue)
+		max_queue = WS_DEFAULT_MAX_QUEUE;
+	if (ws->closing || !ws->wsi)
+		return XIO_ESTATE;
+	if (ws->queued + len > max_queue)
+		return XIO_ETOOBIG;
+	f = malloc(sizeof(*f) + LWS_PRE + len);
+	if (!f)
+		return XIO_ENOMEM;
+	f->next = NULL;
+	f->len = len;
+	if (len)
+		memcpy(f->buf + LWS_PRE, text, len);
+	if (ws->tail)
+		ws->tail->next = f;
+	else
+		ws->head = f;
+	ws->tail = f;
+	ws->queued += len;
+	if (ws->established)
+		lws_callback_on_writable(ws->wsi);
+	return 0;
+}
+
+size_t xio_ws_queued(const struct xio_ws *ws)
+{
+	return ws->queued;
+}
+
+void xio_ws_close(struct xio_ws *ws, int code, const char *reason)
+{
+	ws->ops = NULL;
+	ws->closing = 1;
+	ws->close_code = code ? code : 1000;
+	snprintf(ws->reason, sizeof(ws->reason), "%.120s", reason ? reason : "");
+	if (!ws->wsi)
+		ws_free(ws); /* the connection already went: nothing to close */
+	else if (ws->established)
+		lws_callback_on_writable(ws->wsi);
+}
+
+void xio_ws_set_user(struct xio_ws *ws, void *user)
+{
+	ws->user = user;
+}
+
+void *xio_ws_user(const struct xio_ws *ws)
+{
+	return ws->user;
+}
+
+static const char *status_text(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 409: return "Conflict";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default: return status >= 500 ? "Internal Server Error" : "Bad Request";
+	}
+}
+
+/* Answers a refused upgrade with a plain HTTP response; lws closes the
+ * connection when the filter callback returns non-zero. */
+static void ws_refuse(struct xio_http_server *srv, struct lws *wsi, const char *path,
+		      int status, const char *body)
+{
+	unsigned char buf[LWS_PRE + 1200];
+	int n;
+
+	if (status < 400 || status > 599)
+		status = 500;
+	n = snprintf((char *)buf + LWS_PRE, sizeof(buf) - LWS_PRE,
+		     "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
+		     "%scontent-length: %zu\r\nconnection: close\r\n\r\n%s",
+		     status, status_text(status),
+		     status == 401 ? "www-authenticate: Bearer\r\n" : "",
+		     strlen(body), body);
+	if (n > 0 && (size_t)n < sizeof(buf) - LWS_PRE)
+		lws_write(wsi, buf + LWS_PRE, (size_t)n, LWS_WRITE_RAW);
+	xio_logf(srv->log, XIO_LOG_WARN, "http", "refused websocket %s: %d", path,
+		 status);
+}
+
+/* LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: route and check the upgrade. */
+static int on_ws_filter(struct xio_http_server *srv, struct http_pss *pss, struct lws *wsi)
+{
+	const struct ws_route *route = NULL;
+	struct xio_http_request *req = NULL;
+	struct xio_ws *ws = NULL;
+	char path[1024], body[1024];
+	int n, score, best = -1, status, rc = 1;
+	size_t i;
+
+	n = lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
+	if (n <= 0) {
+		ws_refuse(srv, wsi, "-", 400, "{\"error\":\"bad upgrade request\"}");
+		return 1;
+	}
+	for (i = 0; i < srv->nws_routes; i++) {
+		score = xio_http_route_match(srv->ws_routes[i].path, path);
+		if (score > best) {
+			best = score;
+			route = &srv->ws_routes[i];
+		}
+	}
+	if (!route) {
+		ws_refuse(srv, wsi, path, 404, "{\"error\":\"not found\"}");
+		return 1;
+	}
+	req = calloc(1, sizeof(*req));
+	ws = calloc(1, sizeof(*ws));
+	if (!req || !ws)
+		goto out;
+	req->refs = 1;
+	req->wsi = wsi;
+	req->method = "GET";
+	req->in_handler = 1;
+	req->replied = 1; /* a handler must not answer it */
+	xio_buf_init(&req->query, 0);
+	xio_buf_init(&req->qparts, 0);
+	xio_buf_init(&req->body, 1);
+	xio_buf_init(&req->extra, 0);
+	req->path = strdup(path);
+	if (!req->path || copy_query(req, wsi))
+		goto out;
+	lws_get_peer_simple(wsi, req->remote, sizeof(req->remote));
+	ws->wsi = wsi;
+	ws->ops = route->ops;
+	ws->ud = route->ud;
+	body[0] = '\0';
+	status = route->ops->accept(route->ud, ws, req, body, sizeof(body));
+	if (status) {
+		ws_refuse(srv, wsi, path, status, body[0] ? body : "{\"error\":\"refused\"}");
+		goto out;
+	}
+	ws->srv = srv;
+	ws->next = srv->wss;
+	if (srv->wss)
+		srv->wss->prev = ws;
+	srv->wss = ws;
+	pss->ws = ws;
+	ws = NULL;
+	rc = 0;
+out:
+	if (ws)
+		ws_free(ws);
+	if (req) {
+		req->in_handler = 0;
+		req_unref(req);
+	}
+	return rc;
+}
+
+static int on_ws_writeable(struct http_pss *pss, struct lws *wsi)
+{
+	struct xio_ws *ws = pss ? pss->ws : NULL;
+	struct ws_frame *f;
+	int n, burst;
+
+	if (!ws)
+		return 0;
+	f = ws->head;
+	if (!f) {
+		if (ws->closing) {
+			lws_close_reason(wsi, (enum lws_close_status)ws->close_code,
+					 (unsigned char *)ws->reason, strlen(ws->reason));
+			return -1;
+		}
+		return 0; /* spurious */
+	}
+	/* Several frames per callback while the socket takes them: a stream
+	 * fanning one event out to a thousand clients would otherwise pay a
+	 * poll round trip per frame.  lws buffers what the kernel does not
+	 * take, and then reports the pipe choked. */
+	for (burst = 0; f && burst < WS_BURST; burst++) {
+		n = lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
+		ws->head = f->next;
+		if (!ws->head)
+			ws->tail = NULL;
+		ws->queued -= f->len;
+		free(f);
+		if (n < 0)
+			return -1;
+		f = ws->head;
+		if (f && lws_send_pipe_choked(wsi))
+			break;
+	}
+	if (ws->head || ws->closing)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static void on_ws_closed(struct http_pss *pss)
+{
+	struct xio_ws *ws = pss ? pss->ws : NULL;
+
+	if (!ws)
+		return;
+	pss->ws = NULL;
+	ws->wsi = NULL;
+	if (ws->ops && ws->ops->closed && ws->srv)
+		ws->ops->closed(ws->ud, ws);
+	ws_free(ws);
+}
+
+
 static int http_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		   void *user, void *in, size_t len)
 {
@@ -844,6 +1161,28 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		pss_detach(pss);
+		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		srv = srv_of(wsi);
+		if (!srv || !pss)
+			return -1;
+		pss_detach(pss);
+		return on_ws_filter(srv, pss, wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		if (pss && pss->ws) {
+			pss->ws->established = 1;
+			if (pss->ws->head || pss->ws->closing)
+				lws_callback_on_writable(wsi);
+		}
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return on_ws_writeable(pss, wsi);
+	case LWS_CALLBACK_RECEIVE:
+		if (pss && pss->ws && pss->ws->ops && pss->ws->ops->receive)
+			pss->ws->ops->receive(pss->ws->ud, pss->ws, in, len);
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		on_ws_closed(pss);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -964,6 +1303,19 @@ static void server_destroy(struct xio_http_server *srv)
 		req->srv = NULL;
 		req->prev = req->next = NULL;
 	}
+	/* Owners hear of their WebSockets' end now; the connections close
+	 * with the vhost, later, and only free what is left. */
+	while (srv->wss) {
+		struct xio_ws *ws = srv->wss;
+
+		ws_unlink(ws);
+		if (ws->ops && ws->ops->closed)
+			ws->ops->closed(ws->ud, ws);
+		ws->ops = NULL;
+	}
+	for (i = 0; i < srv->nws_routes; i++)
+		free(srv->ws_routes[i].path);
+	free(srv->ws_routes);
 	for (i = 0; i < srv->nroutes; i++) {
 		free(srv->routes[i].method);
 		free(srv->routes[i].path);

@@ -28,6 +28,11 @@
  * checks above (a refused request gets its refusal instead, and the
  * connection is closed after it since the body may or may not follow).
  *
+ * WebSocket upgrades on the same vhost (and port) are routed separately with
+ * xio_http_server_ws_route(): the route's accept callback sees the upgrade
+ * request (path, query, headers) and accepts or refuses it with an HTTP
+ * status before the handshake.
+ *
  * Handlers run on the loop thread from inside lws callbacks.  A handler
  * answers with xio_http_reply() — at once, or later: it calls
  * xio_http_request_defer(), keeps the request pointer, and replies from any
@@ -130,6 +135,12 @@ const char *xio_http_request_query(const struct xio_http_request *req);
 const char *xio_http_request_query_param(const struct xio_http_request *req,
 					 const char *name);
 
+/* Iterates over the query's parts, each "name=value" (or "name"), decoded:
+ * pass NULL for the first, then the previous result; NULL after the last.
+ * Valid as long as req. */
+const char *xio_http_request_query_next(const struct xio_http_request *req,
+					const char *prev);
+
 /*
  * Copies the value of request header name (case-insensitive, without the
  * colon, e.g. "X-Slack-Signature" or "Content-Type") into out[0..outlen-1],
@@ -181,6 +192,67 @@ int xio_http_reply(struct xio_http_request *req, int status,
 /* Shorthand for a JSON body (content type application/json). */
 int xio_http_reply_json(struct xio_http_request *req, int status,
 			const char *json);
+
+/* ---- WebSockets on the same vhost ---- */
+
+/*
+ * A WebSocket connection accepted on a ws route.  The upgrade request is
+ * checked by the route's accept callback before the handshake; frames the
+ * owner sends are queued (copied) and written one per writable callback.
+ */
+struct xio_ws;
+
+struct xio_ws_ops {
+	/*
+	 * An upgrade request for the route arrived.  req's path, query and
+	 * headers can be read during the call only (do not reply or defer it).
+	 * Return 0 to accept: ws exists from now on and xio_ws_send may be
+	 * called at once (frames go out after the handshake).  Or return an
+	 * HTTP status (400..599) to refuse, with a JSON body written to
+	 * body[0..bodylen-1]; the client gets that answer and ws is gone.
+	 */
+	int (*accept)(void *ud, struct xio_ws *ws, struct xio_http_request *req,
+		      char *body, size_t bodylen);
+	/* The client sent a message (may be NULL: messages are dropped). */
+	void (*receive)(void *ud, struct xio_ws *ws, const void *data, size_t len);
+	/* The connection ended by itself (client closed, network error, or the
+	 * server was freed); ws is invalid after the call.  Not called after
+	 * the owner's own xio_ws_close. */
+	void (*closed)(void *ud, struct xio_ws *ws);
+};
+
+/*
+ * Mounts ops for WebSocket upgrades on path (exact, or a prefix ending in
+ * '*', as for xio_http_server_route; ws routes are matched separately from
+ * HTTP routes).  ops is borrowed and must outlive the server.  A plain GET
+ * on the same path is an HTTP request like any other.  Returns 0,
+ * XIO_EINVAL (bad path, NULL ops->accept, path mounted twice), XIO_ENOMEM.
+ */
+int xio_http_server_ws_route(struct xio_http_server *srv, const char *path,
+			     const struct xio_ws_ops *ops, void *ud,
+			     struct xio_err *err);
+
+/*
+ * Queues a text frame (copied) for ws.  Returns 0; XIO_ETOOBIG when the
+ * frames waiting would pass max_queue bytes (0 = 8 MiB) — nothing is queued
+ * and the owner should close the slow client; XIO_ENOMEM.
+ */
+int xio_ws_send(struct xio_ws *ws, const char *text, size_t len, size_t max_queue);
+
+/* Bytes queued and not yet written. */
+size_t xio_ws_queued(const struct xio_ws *ws);
+
+/*
+ * Closes ws once the frames already queued are written, with a close code
+ * (1000 normal, 1008 policy, 1011 error; 0 = 1000) and a short reason
+ * (copied, at most 120 bytes kept).  The owner lets go: ws must not be used
+ * after this call and ops->closed is not called for it.
+ */
+void xio_ws_close(struct xio_ws *ws, int code, const char *reason);
+
+/* The owner's pointer for ws (NULL until set). */
+void xio_ws_set_user(struct xio_ws *ws, void *user);
+void *xio_ws_user(const struct xio_ws *ws);
 
 /* ---- route matching (exposed for tests and fuzzing) ---- */
 

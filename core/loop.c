@@ -3,6 +3,8 @@
  */
 #include "loop.h"
 
+#include <sys/resource.h>
+
 #include <signal.h>
 #include <string.h>
 
@@ -13,6 +15,23 @@ static void lws_log_cb(int level, const char *line)
 	 * user pointer to reach our logger. */
 	(void)level;
 	(void)line;
+}
+
+/*
+ * lws sizes its connection tables from this (two pointers per descriptor,
+ * calloc'd, so untouched pages cost no memory): the process's descriptor
+ * limit, at least 1024 and at most 16384, so a thousand event-stream
+ * clients fit when `ulimit -n` allows them.
+ */
+static unsigned int fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 16384;
+	if (rl.rlim_cur < 1024)
+		return 1024;
+	return rl.rlim_cur > 16384 ? 16384 : (unsigned int)rl.rlim_cur;
 }
 
 int xio_loop_init(struct xio_loop *loop, struct xio_log *log,
@@ -34,7 +53,7 @@ int xio_loop_init(struct xio_loop *loop, struct xio_log *log,
 		       LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 		       LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.foreign_loops = foreign;
-	info.fd_limit_per_thread = 1024;
+	info.fd_limit_per_thread = fd_limit();
 	info.user = loop;
 	loop->lws = lws_create_context(&info);
 	if (!loop->lws) {

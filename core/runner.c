@@ -2,6 +2,7 @@
  * runner.c — event in, one transaction out.
  */
 #include "runner.h"
+#include "api_events.h"
 #include "commands.h"
 
 #include <stdio.h>
@@ -331,16 +332,24 @@ static int apply_step(struct xio_runner *r, struct xio_consilium *c, const struc
 static int step_and_apply(struct xio_runner *r, struct xio_consilium *c, const struct xio_event *ev,
 			  const char *input_id, struct xio_err *err)
 {
+	struct xio_api_snap before;
 	struct xio_actions a;
 	int rc;
 
 	xio_actions_init(&a);
-	rc = xio_engine_step(r->eng, c, ev, &a);
+	/* ops: the stream's events and the audit lines join the step's
+	 * transaction */
+	rc = xio_api_snap_take(&before, c);
+	if (!rc)
+		rc = xio_engine_step(r->eng, c, ev, &a);
 	if (rc)
 		xio_err_set(err, rc, "consilium %lld: step failed: %s", (long long)c->id,
 			    xio_strerror(rc));
 	else
 		rc = apply_step(r, c, &a, ev, input_id, ev->now, err);
+	if (!rc)
+		rc = xio_api_record_step(r->store, r->log, r->eng, &before, c, &a, ev, ev->now, err);
+	xio_api_snap_release(&before);
 	xio_actions_release(&a);
 	return rc;
 }
@@ -355,6 +364,8 @@ static int finish(struct xio_runner *r, int rc, struct xio_err *err)
 	if (rc)
 		return rc;
 	r->steps++;
+	if (r->committed_cb)
+		r->committed_cb(r->committed_ud);
 	if (r->outbox)
 		xio_outbox_kick(r->outbox);
 	arm_timer(r);

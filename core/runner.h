@@ -33,6 +33,10 @@ struct xio_runner {
 	uint64_t steps;                 /* committed steps, for metrics */
 	void (*commit_cb)(void *ud);    /* after every commit (the scheduler) */
 	void *commit_ud;
+	/* Called after every committed step (the API pushes the new stream
+	 * events to its WebSocket clients); NULL = nobody listens. */
+	void (*committed_cb)(void *ud);
+	void *committed_ud;
 };
 
 /* Where a bot message goes: the consilium (0 = none, nothing is added to a

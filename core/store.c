@@ -112,6 +112,38 @@ void xio_reminder_rows_free(struct xio_reminder_row *v, size_t n)
 	free(v);
 }
 
+void xio_consilium_rows_free(struct xio_consilium_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		xio_consilium_row_release(&v[i]);
+	free(v);
+}
+
+void xio_event_rows_free(struct xio_event_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].type);
+		free(v[i].data);
+	}
+	free(v);
+}
+
+void xio_audit_rows_free(struct xio_audit_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].actor);
+		free(v[i].action);
+		free(v[i].detail);
+	}
+	free(v);
+}
+
 void xio_task_rows_free(struct xio_task_row *v, size_t n)
 {
 	size_t i;
@@ -120,6 +152,20 @@ void xio_task_rows_free(struct xio_task_row *v, size_t n)
 		free(v[i].title);
 		free(v[i].owner);
 		free(v[i].due);
+		free(v[i].priority);
+		free(v[i].status);
+	}
+	free(v);
+}
+
+void xio_decision_hits_free(struct xio_decision_hit *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].workspace);
+		free(v[i].question);
+		free(v[i].decision);
 		free(v[i].status);
 	}
 	free(v);

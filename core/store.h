@@ -98,15 +98,65 @@ struct xio_reminder_row {
 	int64_t created_at;
 };
 
-/* A task of a thread's decisions, for follow-up. */
+/* One entry of a consilium's live event stream (api.h serves it over a
+ * WebSocket).  seq is global and strictly increasing, never reused. */
+struct xio_event_row {
+	int64_t seq;
+	int64_t consilium_id;
+	char *type;         /* "chat_message", "participant_updated", "tool_call",
+			     * "artifact", "run_status" */
+	char *data;         /* JSON object */
+	int64_t created_at;
+};
+
+/* One line of the append-only audit log.  detail never holds a secret. */
+struct xio_audit_row {
+	int64_t id;
+	int64_t at;
+	char *actor;        /* chat author, or the API token's name */
+	char *action;       /* "command", "export", "api.command", ... */
+	int64_t consilium_id; /* 0 = not about one consilium */
+	char *detail;       /* JSON object */
+};
+
+/* A task as mirrored from a decision: for follow-up (tasks_of_thread) and
+ * for GET /api/tasks (tasks_list).  Fields a query does not read are 0/NULL. */
 struct xio_task_row {
+	int64_t id;
 	int64_t consilium_id;
 	int idx;
 	char *title;
 	char *owner;
-	char *due;            /* "YYYY-MM-DD", RFC 3339, or NULL */
-	char *status;         /* "open", "done", "snoozed", "cancelled" */
-	int pending;          /* it has a reminder still to go out */
+	char *due;          /* "YYYY-MM-DD", RFC 3339, or NULL */
+	char *priority;
+	char *status;       /* "open", "done", "snoozed", "cancelled" */
+	double confidence;
+	int pending;        /* follow-up: it has a reminder still to go out */
+};
+
+/* A decision found by full-text search. */
+struct xio_decision_hit {
+	int64_t consilium_id;
+	char *workspace;
+	char *question;
+	char *decision;
+	char *status;
+	int64_t updated_at;
+};
+
+/* Filters of list queries; zero/NULL fields do not filter.  Lists are newest
+ * first (id descending); before_id > 0 continues a page (ids below it). */
+struct xio_list_filter {
+	const char *chat;       /* consiliums: thread_key equal to it or under
+				 * it ("slack:C1" matches "slack:C1:1712.3") */
+	const char *phase;      /* consiliums */
+	const char *owner;      /* tasks */
+	const char *status;     /* tasks */
+	const char *actor;      /* audit */
+	int64_t consilium_id;   /* audit */
+	int64_t since;          /* ms: updated_at (consiliums), at (audit) */
+	int64_t before_id;
+	size_t limit;           /* rows wanted (required, > 0) */
 };
 
 struct xio_store;
@@ -178,6 +228,33 @@ struct xio_store_ops {
 	int (*pending_list)(void *impl, const char *prefix, char ***keys, char ***payloads, size_t *n,
 			    struct xio_err *err);
 	int (*pending_del)(void *impl, const char *key, struct xio_err *err);
+	/* ---- operations API (api.h), schema version 3 ---- */
+	/* Appends an event; sets ev->seq. */
+	int (*event_append)(void *impl, struct xio_event_row *ev, struct xio_err *err);
+	/* Events with seq > after_seq, oldest first, at most limit; consilium_id
+	 * 0 = of every consilium. */
+	int (*events_list)(void *impl, int64_t consilium_id, int64_t after_seq, size_t limit,
+			   struct xio_event_row **out, size_t *n, struct xio_err *err);
+	/* The highest seq stored (0 when none). */
+	int (*events_last_seq)(void *impl, int64_t *seq, struct xio_err *err);
+	/* Appends an audit line; sets a->id.  The table refuses updates and
+	 * deletes. */
+	int (*audit_append)(void *impl, struct xio_audit_row *a, struct xio_err *err);
+	int (*audit_list)(void *impl, const struct xio_list_filter *f,
+			  struct xio_audit_row **out, size_t *n, struct xio_err *err);
+	/* Consiliums matching f (chat, phase, since, before_id, limit). */
+	int (*consiliums_list)(void *impl, const struct xio_list_filter *f,
+			       struct xio_consilium_row **out, size_t *n, struct xio_err *err);
+	/* Transcript lines of a consilium with id > after_id, in speaking order,
+	 * at most limit. */
+	int (*messages_page)(void *impl, int64_t consilium_id, int64_t after_id, size_t limit,
+			     struct xio_message_row **out, size_t *n, struct xio_err *err);
+	/* Tasks matching f (owner, status, before_id, limit). */
+	int (*tasks_list)(void *impl, const struct xio_list_filter *f,
+			  struct xio_task_row **out, size_t *n, struct xio_err *err);
+	/* Decisions of any workspace and status matching free text, best first. */
+	int (*decisions_search)(void *impl, const char *query, size_t limit,
+				struct xio_decision_hit **out, size_t *n, struct xio_err *err);
 };
 
 struct xio_store {
@@ -186,7 +263,7 @@ struct xio_store {
 };
 
 /* The schema version this build migrates to. */
-#define XIO_STORE_SCHEMA_VERSION 4
+#define XIO_STORE_SCHEMA_VERSION 5
 
 /*
  * Opens (creating if needed) the SQLite store at path, in WAL mode with
@@ -223,6 +300,10 @@ void xio_outbox_rows_free(struct xio_outbox_row *v, size_t n);
 void xio_precedents_free(struct xio_precedent *v, size_t n);
 void xio_reminder_row_release(struct xio_reminder_row *r);
 void xio_reminder_rows_free(struct xio_reminder_row *v, size_t n);
+void xio_consilium_rows_free(struct xio_consilium_row *v, size_t n);
+void xio_event_rows_free(struct xio_event_row *v, size_t n);
+void xio_audit_rows_free(struct xio_audit_row *v, size_t n);
 void xio_task_rows_free(struct xio_task_row *v, size_t n);
+void xio_decision_hits_free(struct xio_decision_hit *v, size_t n);
 
 #endif

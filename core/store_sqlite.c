@@ -126,6 +126,31 @@ static const char *const migrations[] = {
 	"  payload TEXT NOT NULL,\n"
 	"  received_at INTEGER NOT NULL\n"
 	");\n",
+
+	/* 5: operations — the live event stream of each consilium (appended in
+	 * the step's transaction; AUTOINCREMENT so a sequence number is never
+	 * reused) and the append-only audit log. */
+	"CREATE TABLE events (\n"
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  consilium_id INTEGER NOT NULL,\n"
+	"  type TEXT NOT NULL,\n"
+	"  data TEXT NOT NULL,\n"
+	"  created_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX events_consilium ON events(consilium_id, seq);\n"
+	"CREATE TABLE audit (\n"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  at INTEGER NOT NULL,\n"
+	"  actor TEXT NOT NULL,\n"
+	"  action TEXT NOT NULL,\n"
+	"  consilium_id INTEGER NOT NULL DEFAULT 0,\n"
+	"  detail TEXT NOT NULL DEFAULT '{}'\n"
+	");\n"
+	"CREATE INDEX audit_consilium ON audit(consilium_id, id);\n"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit\n"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;\n"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit\n"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;\n",
 };
 
 enum stmt_id {
@@ -165,6 +190,16 @@ enum stmt_id {
 	S_PENDING_PUT,
 	S_PENDING_LIST,
 	S_PENDING_DEL,
+	S_EV_APPEND,
+	S_EV_LIST_ONE,
+	S_EV_LIST_ALL,
+	S_EV_LAST,
+	S_AUDIT_APPEND,
+	S_AUDIT_LIST,
+	S_CONS_LIST,
+	S_MSG_PAGE,
+	S_TASKS_LIST,
+	S_DEC_SEARCH,
 	S_COUNT
 };
 
@@ -205,6 +240,16 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_REM_CANCEL_ALL] = "UPDATE reminders SET state=2 WHERE consilium_id=? AND state=0",
 	[S_REM_LIST] = "SELECT id, key, consilium_id, task_idx, kind, thread_key, due_at, state, created_at FROM reminders WHERE consilium_id=? OR ?=0 ORDER BY id",
 	[S_TASKS_THREAD] = "SELECT t.consilium_id, t.idx, t.title, t.owner, t.due, t.status, EXISTS(SELECT 1 FROM reminders r WHERE r.consilium_id=t.consilium_id AND r.task_idx=t.idx AND r.state=0) FROM tasks t JOIN consiliums c ON c.id=t.consilium_id WHERE c.thread_key=? ORDER BY t.consilium_id, t.idx",
+	[S_EV_APPEND] = "INSERT INTO events(consilium_id, type, data, created_at) VALUES(?,?,?,?)",
+	[S_EV_LIST_ONE] = "SELECT seq, consilium_id, type, data, created_at FROM events WHERE consilium_id=? AND seq>? ORDER BY seq LIMIT ?",
+	[S_EV_LIST_ALL] = "SELECT seq, consilium_id, type, data, created_at FROM events WHERE seq>? ORDER BY seq LIMIT ?",
+	[S_EV_LAST] = "SELECT coalesce(max(seq), 0) FROM events",
+	[S_AUDIT_APPEND] = "INSERT INTO audit(at, actor, action, consilium_id, detail) VALUES(?,?,?,?,?)",
+	[S_AUDIT_LIST] = "SELECT id, at, actor, action, consilium_id, detail FROM audit WHERE (?1<=0 OR consilium_id=?1) AND (?2 IS NULL OR actor=?2) AND at>=?3 AND (?4<=0 OR id<?4) ORDER BY id DESC LIMIT ?5",
+	[S_CONS_LIST] = "SELECT id, thread_key, workspace, question, phase, state, step, wake_at, created_at, updated_at FROM consiliums WHERE (?1 IS NULL OR thread_key=?1 OR substr(thread_key, 1, length(?1)+1)=?1||':') AND (?2 IS NULL OR phase=?2) AND updated_at>=?3 AND (?4<=0 OR id<?4) ORDER BY id DESC LIMIT ?5",
+	[S_MSG_PAGE] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at FROM messages WHERE consilium_id=? AND id>? ORDER BY id LIMIT ?",
+	[S_TASKS_LIST] = "SELECT id, consilium_id, idx, title, owner, due, priority, status, confidence FROM tasks WHERE (?1 IS NULL OR owner=?1 COLLATE NOCASE) AND (?2 IS NULL OR status=?2) AND (?3<=0 OR id<?3) ORDER BY id DESC LIMIT ?4",
+	[S_DEC_SEARCH] = "SELECT f.consilium_id, d.workspace, f.question, f.decision, d.status, d.updated_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? ORDER BY bm25(decisions_fts) LIMIT ?",
 };
 
 struct sqlite_store {
@@ -1370,6 +1415,329 @@ static int sqlite_tasks_of_thread(void *impl, const char *thread_key,
 	return 0;
 }
 
+/* ---- operations: events, audit, lists -------------------------------- */
+
+/*
+ * Steps st to the end, growing *v (elements of size sz) with one element per
+ * row filled by read.  On success the caller owns *v; on failure the rows
+ * read so far are handed to free_rows.
+ */
+static int collect_rows(struct sqlite_store *s, sqlite3_stmt *st, size_t sz,
+			void (*read)(sqlite3_stmt *st, void *row),
+			void (*free_rows)(void *v, size_t n), void **out, size_t *n,
+			struct xio_err *err, const char *what)
+{
+	char *v = NULL, *nv;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sz);
+			if (!nv) {
+				free_rows(v, cnt);
+				sqlite3_reset(st);
+				sqlite3_clear_bindings(st);
+				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+			}
+			v = nv;
+		}
+		memset(v + cnt * sz, 0, sz);
+		read(st, v + cnt * sz);
+		cnt++;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		free_rows(v, cnt);
+		return db_fail(s, err, what);
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	bind_text(st, i, v && *v ? v : NULL);
+}
+
+static void read_event(sqlite3_stmt *st, void *row)
+{
+	struct xio_event_row *e = row;
+
+	e->seq = sqlite3_column_int64(st, 0);
+	e->consilium_id = sqlite3_column_int64(st, 1);
+	e->type = col_text(st, 2);
+	e->data = col_text(st, 3);
+	e->created_at = sqlite3_column_int64(st, 4);
+}
+
+static void free_events(void *v, size_t n)
+{
+	xio_event_rows_free(v, n);
+}
+
+static int sqlite_event_append(void *impl, struct xio_event_row *ev, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_EV_APPEND, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, ev->consilium_id);
+	bind_text(st, 2, ev->type);
+	bind_text(st, 3, ev->data ? ev->data : "{}");
+	sqlite3_bind_int64(st, 4, ev->created_at);
+	rc = step_done(s, st, err, "append event");
+	if (!rc)
+		ev->seq = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sqlite_events_list(void *impl, int64_t consilium_id, int64_t after_seq, size_t limit,
+			      struct xio_event_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, consilium_id ? S_EV_LIST_ONE : S_EV_LIST_ALL, err);
+	int i = 1;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	if (consilium_id)
+		sqlite3_bind_int64(st, i++, consilium_id);
+	sqlite3_bind_int64(st, i++, after_seq);
+	sqlite3_bind_int64(st, i, (sqlite3_int64)limit);
+	return collect_rows(s, st, sizeof(**out), read_event, free_events, (void **)out, n, err,
+			    "list events");
+}
+
+static int sqlite_events_last_seq(void *impl, int64_t *seq, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_EV_LAST, err);
+	int rc;
+
+	*seq = 0;
+	if (!st)
+		return XIO_EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(s, err, "last event");
+}
+
+static void read_audit(sqlite3_stmt *st, void *row)
+{
+	struct xio_audit_row *a = row;
+
+	a->id = sqlite3_column_int64(st, 0);
+	a->at = sqlite3_column_int64(st, 1);
+	a->actor = col_text(st, 2);
+	a->action = col_text(st, 3);
+	a->consilium_id = sqlite3_column_int64(st, 4);
+	a->detail = col_text(st, 5);
+}
+
+static void free_audit(void *v, size_t n)
+{
+	xio_audit_rows_free(v, n);
+}
+
+static int sqlite_audit_append(void *impl, struct xio_audit_row *a, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_AUDIT_APPEND, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, a->at);
+	bind_text(st, 2, a->actor ? a->actor : "");
+	bind_text(st, 3, a->action ? a->action : "");
+	sqlite3_bind_int64(st, 4, a->consilium_id);
+	bind_text(st, 5, a->detail ? a->detail : "{}");
+	rc = step_done(s, st, err, "append audit");
+	if (!rc)
+		a->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sqlite_audit_list(void *impl, const struct xio_list_filter *f,
+			     struct xio_audit_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_AUDIT_LIST, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, f->consilium_id);
+	bind_opt(st, 2, f->actor);
+	sqlite3_bind_int64(st, 3, f->since);
+	sqlite3_bind_int64(st, 4, f->before_id);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)f->limit);
+	return collect_rows(s, st, sizeof(**out), read_audit, free_audit, (void **)out, n, err,
+			    "list audit");
+}
+
+static void read_consilium_cb(sqlite3_stmt *st, void *row)
+{
+	read_consilium(st, row);
+}
+
+static void free_consiliums(void *v, size_t n)
+{
+	xio_consilium_rows_free(v, n);
+}
+
+static int sqlite_consiliums_list(void *impl, const struct xio_list_filter *f,
+				  struct xio_consilium_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_LIST, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	bind_opt(st, 1, f->chat);
+	bind_opt(st, 2, f->phase);
+	sqlite3_bind_int64(st, 3, f->since);
+	sqlite3_bind_int64(st, 4, f->before_id);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)f->limit);
+	return collect_rows(s, st, sizeof(**out), read_consilium_cb, free_consiliums, (void **)out,
+			    n, err, "list consiliums");
+}
+
+static void read_message(sqlite3_stmt *st, void *row)
+{
+	struct xio_message_row *m = row;
+
+	m->id = sqlite3_column_int64(st, 0);
+	m->consilium_id = sqlite3_column_int64(st, 1);
+	m->step = sqlite3_column_int64(st, 2);
+	m->author = col_text(st, 3);
+	m->author_kind = col_text(st, 4);
+	m->persona_id = col_text(st, 5);
+	m->text = col_text(st, 6);
+	m->platform_id = col_text(st, 7);
+	m->created_at = sqlite3_column_int64(st, 8);
+}
+
+static void free_messages(void *v, size_t n)
+{
+	xio_message_rows_free(v, n);
+}
+
+static int sqlite_messages_page(void *impl, int64_t consilium_id, int64_t after_id, size_t limit,
+				struct xio_message_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_MSG_PAGE, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	sqlite3_bind_int64(st, 2, after_id);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+	return collect_rows(s, st, sizeof(**out), read_message, free_messages, (void **)out, n, err,
+			    "list messages");
+}
+
+static void read_task(sqlite3_stmt *st, void *row)
+{
+	struct xio_task_row *t = row;
+
+	t->id = sqlite3_column_int64(st, 0);
+	t->consilium_id = sqlite3_column_int64(st, 1);
+	t->idx = sqlite3_column_int64(st, 2);
+	t->title = col_text(st, 3);
+	t->owner = col_text(st, 4);
+	t->due = col_text(st, 5);
+	t->priority = col_text(st, 6);
+	t->status = col_text(st, 7);
+	t->confidence = sqlite3_column_double(st, 8);
+}
+
+static void free_tasks(void *v, size_t n)
+{
+	xio_task_rows_free(v, n);
+}
+
+static int sqlite_tasks_list(void *impl, const struct xio_list_filter *f,
+			     struct xio_task_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_TASKS_LIST, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	bind_opt(st, 1, f->owner);
+	bind_opt(st, 2, f->status);
+	sqlite3_bind_int64(st, 3, f->before_id);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)f->limit);
+	return collect_rows(s, st, sizeof(**out), read_task, free_tasks, (void **)out, n, err,
+			    "list tasks");
+}
+
+static void read_hit(sqlite3_stmt *st, void *row)
+{
+	struct xio_decision_hit *h = row;
+
+	h->consilium_id = sqlite3_column_int64(st, 0);
+	h->workspace = col_text(st, 1);
+	h->question = col_text(st, 2);
+	h->decision = col_text(st, 3);
+	h->status = col_text(st, 4);
+	h->updated_at = sqlite3_column_int64(st, 5);
+}
+
+static void free_hits(void *v, size_t n)
+{
+	xio_decision_hits_free(v, n);
+}
+
+static int sqlite_decisions_search(void *impl, const char *query, size_t limit,
+				   struct xio_decision_hit **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_DEC_SEARCH, err);
+	char *q;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	q = fts_query(query ? query : "");
+	if (!q)
+		return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+	if (!*q) {
+		free(q);
+		return 0;
+	}
+	bind_text(st, 1, q);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	rc = collect_rows(s, st, sizeof(**out), read_hit, free_hits, (void **)out, n, err,
+			  "search decisions");
+	free(q);
+	return rc;
+}
+
+
 static const struct xio_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -1407,6 +1775,15 @@ static const struct xio_store_ops sqlite_ops = {
 	.pending_put = sqlite_pending_put,
 	.pending_list = sqlite_pending_list,
 	.pending_del = sqlite_pending_del,
+	.event_append = sqlite_event_append,
+	.events_list = sqlite_events_list,
+	.events_last_seq = sqlite_events_last_seq,
+	.audit_append = sqlite_audit_append,
+	.audit_list = sqlite_audit_list,
+	.consiliums_list = sqlite_consiliums_list,
+	.messages_page = sqlite_messages_page,
+	.tasks_list = sqlite_tasks_list,
+	.decisions_search = sqlite_decisions_search,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,

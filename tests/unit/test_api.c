@@ -1,0 +1,762 @@
+/*
+ * test_api.c — the HTTP API and the event stream against the real pieces:
+ * a SQLite store, the engine with the built-in personas and catalogues, the
+ * runner, the HTTP server on the loop, and core/api.c.  The loop runs in the
+ * main thread; a client thread makes blocking requests with libcurl and
+ * opens WebSockets with a libwebsockets client context of its own.  It only
+ * records what it saw; the checks run in the main thread afterwards (cmocka
+ * is not thread-safe), including the validation of every recorded JSON body
+ * against the schema the OpenAPI description gives for it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "engine.h"
+#include "http_server.h"
+#include "i18n.h"
+#include "persona.h"
+#include "resource.h"
+#include "runner.h"
+#include "schema.h"
+#include "store.h"
+#include "ws_client.h"
+
+#define TOKEN "t0ken-for-tests"
+#define MAX_RESP 80
+
+struct resp {
+	const char *label;
+	const char *schema; /* component name the body must match, or NULL */
+	long status;
+	char *body;
+	char *headers;
+};
+
+struct fx {
+	struct xio_loop loop;
+	struct xio_log *log;
+	FILE *logf;
+	struct xio_store store;
+	struct xio_personas personas;
+	struct xio_i18n i18n;
+	struct xio_engine eng;
+	struct xio_runner runner;
+	struct xio_http_server *srv;
+	struct xio_metrics *metrics;
+	struct xio_api *api;
+	uv_async_t done;
+	pthread_t th;
+	int port;
+	struct resp r[MAX_RESP];
+	int nr;
+	/* stream results */
+	struct wsc_conn ws1, ws2, ws_noauth, ws_missing;
+	long long first_last_seq;
+	char metrics_text[1 << 16];
+};
+
+/* ---- client thread ---- */
+
+static size_t write_cb(char *p, size_t sz, size_t n, void *ud)
+{
+	xio_buf_append(ud, p, sz * n);
+	return sz * n;
+}
+
+static struct resp *req(struct fx *fx, const char *label, const char *schema, const char *method,
+			const char *path, const char *token, const char *body)
+{
+	struct resp *r = &fx->r[fx->nr++];
+	struct xio_buf b, h;
+	struct curl_slist *sl = NULL;
+	char url[600], auth[200];
+	CURL *c = curl_easy_init();
+
+	xio_buf_init(&b, 0);
+	xio_buf_init(&h, 0);
+	r->label = label;
+	r->schema = schema;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", fx->port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		sl = curl_slist_append(sl, auth);
+	}
+	sl = curl_slist_append(sl, "Expect:");
+	if (body) {
+		sl = curl_slist_append(sl, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	}
+	if (strcmp(method, "GET") && strcmp(method, "POST"))
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(sl);
+	curl_easy_cleanup(c);
+	r->body = xio_buf_detach(&b);
+	r->headers = xio_buf_detach(&h);
+	return r;
+}
+
+static long long last_seq_of(const struct wsc_conn *c)
+{
+	json_object *o;
+	long long seq = 0;
+
+	if (!c->nframes)
+		return 0;
+	o = json_tokener_parse(c->frames[c->nframes - 1]);
+	if (o) {
+		json_object *v;
+
+		if (json_object_object_get_ex(o, "seq", &v))
+			seq = json_object_get_int64(v);
+		json_object_put(o);
+	}
+	return seq;
+}
+
+struct wait_frames {
+	struct wsc_conn *c;
+	size_t n;
+};
+
+static int frames_done(void *ud)
+{
+	struct wait_frames *w = ud;
+
+	return w->c->nframes >= w->n || w->c->state >= WSC_CLOSED;
+}
+
+static int settled(void *ud)
+{
+	struct wsc_conn *c = ud;
+
+	return c->state != WSC_CONNECTING;
+}
+
+/* Reads frames until none arrives for quiet_ms. */
+static void drain(struct wsc *w, struct wsc_conn *c, int quiet_ms)
+{
+	size_t before;
+
+	do {
+		struct wait_frames wf = { c, c->nframes + 1 };
+
+		before = c->nframes;
+		wsc_service_until(w, frames_done, &wf, quiet_ms);
+	} while (c->nframes > before);
+}
+
+static void client(struct fx *fx)
+{
+	struct wsc w, wn;
+	char path[200];
+	int i;
+
+	/* auth */
+	req(fx, "no token", "Error", "GET", "/api/consiliums", NULL, NULL);
+	req(fx, "wrong token", "Error", "GET", "/api/consiliums", "nope", NULL);
+	req(fx, "token prefix", "Error", "GET", "/api/consiliums", "t0ken", NULL);
+	req(fx, "openapi", NULL, "GET", "/api/openapi.json", NULL, NULL);
+	/* lists, filters, pagination */
+	req(fx, "list", "ConsiliumPage", "GET", "/api/consiliums", TOKEN, NULL);
+	req(fx, "list named token", "ConsiliumPage", "GET", "/api/consiliums", "panel-secret", NULL);
+	req(fx, "chat filter", "ConsiliumPage", "GET", "/api/consiliums?chat=slack:C1", TOKEN, NULL);
+	req(fx, "chat prefix only at ':'", "ConsiliumPage", "GET", "/api/consiliums?chat=slack:C", TOKEN, NULL);
+	req(fx, "phase filter", "ConsiliumPage", "GET", "/api/consiliums?phase=closed", TOKEN, NULL);
+	req(fx, "bad phase", "Error", "GET", "/api/consiliums?phase=nope", TOKEN, NULL);
+	req(fx, "since future", "ConsiliumPage", "GET", "/api/consiliums?since=2999-01-01", TOKEN, NULL);
+	req(fx, "bad since", "Error", "GET", "/api/consiliums?since=yesterday", TOKEN, NULL);
+	req(fx, "page 1", "ConsiliumPage", "GET", "/api/consiliums?limit=2", TOKEN, NULL);
+	req(fx, "page 2", "ConsiliumPage", "GET", "/api/consiliums?limit=2&cursor=2", TOKEN, NULL);
+	req(fx, "bad limit", "Error", "GET", "/api/consiliums?limit=0", TOKEN, NULL);
+	req(fx, "bad cursor", "Error", "GET", "/api/consiliums?cursor=abc", TOKEN, NULL);
+	req(fx, "unknown param", "Error", "GET", "/api/consiliums?color=red", TOKEN, NULL);
+	req(fx, "twice", "Error", "GET", "/api/consiliums?limit=1&limit=2", TOKEN, NULL);
+	req(fx, "one", "Consilium", "GET", "/api/consiliums/1", TOKEN, NULL);
+	req(fx, "missing", "Error", "GET", "/api/consiliums/999", TOKEN, NULL);
+	req(fx, "bad id", "Error", "GET", "/api/consiliums/01", TOKEN, NULL);
+	req(fx, "no route", "Error", "GET", "/api/nothing", TOKEN, NULL);
+	req(fx, "messages page", "MessagePage", "GET", "/api/consiliums/1/messages?limit=2", TOKEN, NULL);
+	req(fx, "messages all", "MessagePage", "GET", "/api/consiliums/1/messages?limit=500", TOKEN, NULL);
+	req(fx, "participants", "ParticipantList", "GET", "/api/consiliums/1/participants", TOKEN, NULL);
+
+	/* the stream from the start, then a reconnect after commands */
+	wsc_init(&w, fx->port, TOKEN, 64);
+	wsc_connect(&w, &fx->ws1, "/api/consiliums/1/events");
+	wsc_service_until(&w, settled, &fx->ws1, 5000);
+	drain(&w, &fx->ws1, 300);
+	fx->first_last_seq = last_seq_of(&fx->ws1);
+	wsc_conn_close(&w, &fx->ws1);
+
+	req(fx, "pause", "ConsiliumSummary", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"pause\"}");
+	req(fx, "bad command", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"consilium\",\"args\":\"x\"}");
+	req(fx, "bad json", "Error", "POST", "/api/consiliums/1/commands", TOKEN, "{\"command\":");
+	req(fx, "not object", "Error", "POST", "/api/consiliums/1/commands", TOKEN, "[1]");
+	req(fx, "extra field", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"pause\",\"as\":\"root\"}");
+	req(fx, "command missing", "Error", "POST", "/api/consiliums/999/commands", TOKEN,
+	    "{\"command\":\"pause\"}");
+	req(fx, "bad utf8", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"\xc3\x28\"}");
+	req(fx, "control char", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\u0007b\"}");
+	req(fx, "add participant", "ParticipantAdded", "POST", "/api/consiliums/1/participants",
+	    TOKEN, "{\"name\":\"Dana\"}");
+	req(fx, "add again", "ParticipantAdded", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"Dana\"}");
+	req(fx, "participants after", "ParticipantList", "GET", "/api/consiliums/1/participants",
+	    TOKEN, NULL);
+	req(fx, "put", "Error", "PUT", "/api/consiliums/1", TOKEN, NULL);
+
+	snprintf(path, sizeof(path), "/api/consiliums/1/events?after=%lld", fx->first_last_seq);
+	wsc_connect(&w, &fx->ws2, path);
+	wsc_service_until(&w, settled, &fx->ws2, 5000);
+	drain(&w, &fx->ws2, 300);
+	/* live: a command while connected */
+	req(fx, "resume", "ConsiliumSummary", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"resume\"}");
+	req(fx, "decide", "ConsiliumSummary", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"decide\"}");
+	drain(&w, &fx->ws2, 300);
+	wsc_conn_close(&w, &fx->ws2);
+	/* refused upgrades */
+	wsc_connect(&w, &fx->ws_missing, "/api/consiliums/999/events");
+	wsc_service_until(&w, settled, &fx->ws_missing, 5000);
+	wsc_release(&w);
+	wsc_init(&wn, fx->port, NULL, 16);
+	wsc_connect(&wn, &fx->ws_noauth, "/api/consiliums/1/events");
+	wsc_service_until(&wn, settled, &fx->ws_noauth, 5000);
+	wsc_release(&wn);
+
+	req(fx, "events over http", "EventPage", "GET", "/api/consiliums/1/events?after=0&limit=3",
+	    TOKEN, NULL);
+	req(fx, "after command", "Consilium", "GET", "/api/consiliums/1", TOKEN, NULL);
+	req(fx, "closed command", "Error", "POST", "/api/consiliums/3/commands", TOKEN,
+	    "{\"command\":\"pause\"}");
+	req(fx, "search", "DecisionList", "GET", "/api/decisions?q=postgres", TOKEN, NULL);
+	req(fx, "search none", "DecisionList", "GET", "/api/decisions?q=kubernetes", TOKEN, NULL);
+	req(fx, "search no q", "Error", "GET", "/api/decisions", TOKEN, NULL);
+	req(fx, "tasks", "TaskPage", "GET", "/api/tasks", TOKEN, NULL);
+	req(fx, "tasks owner", "TaskPage", "GET", "/api/tasks?owner=ALICE&status=open", TOKEN, NULL);
+	req(fx, "audit", "AuditPage", "GET", "/api/audit?actor=api", TOKEN, NULL);
+	req(fx, "audit named", "AuditPage", "GET", "/api/audit?consilium=1&actor=panel", TOKEN, NULL);
+	req(fx, "audit bad", "Error", "GET", "/api/audit?consilium=-1", TOKEN, NULL);
+	req(fx, "panel pause", "ConsiliumSummary", "POST", "/api/consiliums/2/commands",
+	    "panel-secret", "{\"command\":\"pause\"}");
+	req(fx, "audit named after", "AuditPage", "GET", "/api/audit?actor=panel", TOKEN, NULL);
+	req(fx, "metrics", NULL, "GET", "/metrics", NULL, NULL);
+	for (i = 0; i < fx->nr; i++)
+		if (!strcmp(fx->r[i].label, "metrics"))
+			snprintf(fx->metrics_text, sizeof(fx->metrics_text), "%s", fx->r[i].body);
+}
+
+static void *client_main(void *arg)
+{
+	struct fx *fx = arg;
+
+	client(fx);
+	uv_async_send(&fx->done);
+	return NULL;
+}
+
+/* ---- server side ---- */
+
+static void done_cb(uv_async_t *a)
+{
+	struct fx *fx = a->data;
+
+	uv_close((uv_handle_t *)a, NULL);
+	xio_api_free(fx->api);
+	fx->api = NULL;
+	xio_runner_release(&fx->runner);
+	xio_http_server_free(fx->srv);
+	fx->srv = NULL;
+	xio_loop_request_stop(&fx->loop);
+}
+
+static void inbound(struct fx *fx, const char *key, const char *author, const char *text,
+		    const char *id)
+{
+	struct xio_inbound in = { 0 };
+	struct xio_err err;
+	char chat[64];
+
+	snprintf(chat, sizeof(chat), "%.*s", (int)strcspn(key + 6, ":"), key + 6);
+	in.platform = !strncmp(key, "slack:", 6) ? "slack" : "console";
+	in.chat = chat;
+	in.thread = "";
+	in.thread_key = key;
+	in.workspace = "team";
+	in.author = author;
+	in.text = text;
+	in.msg_id = id;
+	if (xio_runner_input(&fx->runner, &in, &err))
+		fail_msg("runner: %s", err.msg);
+}
+
+static void fx_init(struct fx *fx)
+{
+	struct xio_http_server_opts ho = { 0 };
+	struct xio_api_opts ao = { 0 };
+	struct xio_err err;
+	json_object *named;
+
+	memset(fx, 0, sizeof(*fx));
+	fx->logf = tmpfile();
+	fx->log = xio_log_new(fileno(fx->logf), XIO_LOG_JSON, XIO_LOG_DEBUG);
+	assert_non_null(fx->log);
+	assert_int_equal(xio_loop_init(&fx->loop, fx->log, &err), 0);
+	if (xio_store_open_sqlite(&fx->store, ":memory:", 1000, 0, &err))
+		fail_msg("store: %s", err.msg);
+	if (xio_personas_load(&fx->personas, "", &err) || xio_i18n_load(&fx->i18n, "", &err))
+		fail_msg("engine: %s", err.msg);
+	fx->eng.personas = &fx->personas;
+	fx->eng.i18n = &fx->i18n;
+	fx->eng.language = "en";
+	fx->eng.max_rounds = 3;
+	fx->eng.time_limit_ms = 3600000;
+	fx->eng.human_timeout_ms = 900000;
+	fx->eng.require_approval = 1;
+	xio_runner_init(&fx->runner, &fx->loop.uv, &fx->store, &fx->eng, NULL, fx->log,
+			&xio_clock_system);
+	fx->metrics = xio_metrics_new();
+	ho.metrics = fx->metrics;
+	if (xio_http_server_new(&fx->srv, &fx->loop, "127.0.0.1", 0, &ho, &err))
+		fail_msg("server: %s", err.msg);
+	fx->port = xio_http_server_port(fx->srv);
+
+	/* consiliums 1 (console), 2 (slack), 3 (closed, with an approved
+	 * decision that search and tasks find) */
+	inbound(fx, "console:t1", "alice", "/consilium Should we migrate the billing database?", "m1");
+	inbound(fx, "console:t1", "bob", "I think we should, slowly.", "m2");
+	inbound(fx, "slack:C1:100.1", "carol", "/consilium Which CI should we use?", "m3");
+	inbound(fx, "slack:C12:200.1", "erin", "/consilium Rename the product?", "m4");
+	inbound(fx, "slack:C12:200.1", "erin", "/stop", "m5");
+	assert_int_equal(fx->store.ops->decision_put(fx->store.impl, 3, "team", "approved",
+		"{\"question\":\"Rename the product?\",\"decision\":\"Move billing to Postgres\","
+		"\"rationale\":\"postgres replication\"}",
+		"[{\"title\":\"Plan cut-over\",\"owner\":\"alice\",\"due\":\"2030-01-01\","
+		"\"priority\":\"high\",\"confidence\":0.8}]", 1000, &err), 0);
+
+	named = json_tokener_parse("[\"panel=panel-secret\"]");
+	ao.loop = &fx->loop.uv;
+	ao.store = &fx->store;
+	ao.runner = &fx->runner;
+	ao.http = fx->srv;
+	ao.metrics = fx->metrics;
+	ao.log = fx->log;
+	ao.clock = &xio_clock_system;
+	ao.token = TOKEN;
+	ao.named_tokens = named;
+	if (xio_api_new(&fx->api, &ao, &err))
+		fail_msg("api: %s", err.msg);
+	json_object_put(named);
+}
+
+static void fx_run(struct fx *fx)
+{
+	assert_int_equal(uv_async_init(&fx->loop.uv, &fx->done, done_cb), 0);
+	fx->done.data = fx;
+	assert_int_equal(pthread_create(&fx->th, NULL, client_main, fx), 0);
+	xio_loop_run(&fx->loop);
+	pthread_join(fx->th, NULL);
+	xio_loop_release(&fx->loop);
+}
+
+static void fx_release(struct fx *fx)
+{
+	int i;
+
+	for (i = 0; i < fx->nr; i++) {
+		free(fx->r[i].body);
+		free(fx->r[i].headers);
+	}
+	wsc_conn_release(&fx->ws1);
+	wsc_conn_release(&fx->ws2);
+	wsc_conn_release(&fx->ws_noauth);
+	wsc_conn_release(&fx->ws_missing);
+	xio_metrics_free(fx->metrics);
+	xio_store_close(&fx->store);
+	xio_i18n_release(&fx->i18n);
+	xio_personas_release(&fx->personas);
+	xio_log_free(fx->log);
+	fclose(fx->logf);
+}
+
+/* ---- checks ---- */
+
+static struct resp *get(struct fx *fx, const char *label)
+{
+	for (int i = 0; i < fx->nr; i++)
+		if (!strcmp(fx->r[i].label, label))
+			return &fx->r[i];
+	fail_msg("no response '%s'", label);
+	return NULL;
+}
+
+static json_object *body(struct fx *fx, const char *label, long status)
+{
+	struct resp *r = get(fx, label);
+	json_object *o;
+
+	if (r->status != status)
+		fail_msg("%s: status %ld, want %ld: %s", label, r->status, status, r->body);
+	o = json_tokener_parse(r->body);
+	if (!o)
+		fail_msg("%s: not JSON: %s", label, r->body);
+	return o;
+}
+
+static json_object *field(json_object *o, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	while (o && *path) {
+		dot = strchr(path, '.');
+		snprintf(key, sizeof(key), "%.*s", (int)(dot ? dot - path : (long)strlen(path)), path);
+		if (json_object_is_type(o, json_type_array))
+			o = json_object_array_get_idx(o, (size_t)atoi(key));
+		else if (!json_object_object_get_ex(o, key, &o))
+			return NULL;
+		path = dot ? dot + 1 : "";
+	}
+	return o;
+}
+
+static size_t items(json_object *o)
+{
+	return json_object_array_length(field(o, "items"));
+}
+
+/* A JSON Schema document for component name: the OpenAPI components
+ * become $defs (the subset core/schema.h reads). */
+static struct xio_schema *component(const char *name)
+{
+	const struct xio_resource *spec = xio_resource_find("openapi.json");
+	struct xio_buf doc;
+	struct xio_schema *s = NULL;
+	struct xio_err err;
+	json_object *root, *schemas;
+	const char *text;
+	char *fixed, *p;
+
+	assert_non_null(spec);
+	root = json_tokener_parse(spec->data);
+	assert_non_null(root);
+	schemas = field(root, "components.schemas");
+	assert_non_null(schemas);
+	xio_buf_init(&doc, 0);
+	xio_buf_printf(&doc, "{\"$defs\":%s,\"$ref\":\"#/$defs/%s\"}",
+		       json_object_to_json_string_ext(schemas, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), name);
+	fixed = xio_buf_detach(&doc);
+	while ((p = strstr(fixed, "#/components/schemas/")))
+		memmove(p + 8, p + 21, strlen(p + 21) + 1), memcpy(p, "#/$defs/", 8);
+	text = fixed;
+	if (xio_schema_compile(&s, text, &err))
+		fail_msg("schema %s: %s", name, err.msg);
+	free(fixed);
+	json_object_put(root);
+	return s;
+}
+
+static void check_against_openapi(struct fx *fx)
+{
+	struct xio_err err;
+	int i, checked = 0;
+
+	for (i = 0; i < fx->nr; i++) {
+		struct xio_schema *s;
+		json_object *o;
+
+		if (!fx->r[i].schema)
+			continue;
+		o = json_tokener_parse(fx->r[i].body);
+		if (!o)
+			fail_msg("%s: not JSON: %s", fx->r[i].label, fx->r[i].body);
+		s = component(fx->r[i].schema);
+		if (xio_schema_validate(s, o, &err))
+			fail_msg("%s: body does not match %s: %s\n%s", fx->r[i].label,
+				 fx->r[i].schema, err.msg, fx->r[i].body);
+		xio_schema_free(s);
+		json_object_put(o);
+		checked++;
+	}
+	assert_true(checked > 40);
+}
+
+/* Every frame is an event with a strictly increasing seq. */
+static void check_frames(const struct wsc_conn *c, long long after, long long *last)
+{
+	long long prev = after;
+
+	for (size_t i = 0; i < c->nframes; i++) {
+		json_object *o = json_tokener_parse(c->frames[i]), *v;
+
+		assert_non_null(o);
+		assert_true(json_object_object_get_ex(o, "seq", &v));
+		if (json_object_get_int64(v) <= prev)
+			fail_msg("frame %zu: seq %lld after %lld: %s", i,
+				 (long long)json_object_get_int64(v), prev, c->frames[i]);
+		prev = json_object_get_int64(v);
+		assert_int_equal(json_object_get_int64(field(o, "consilium_id")), 1);
+		json_object_put(o);
+	}
+	*last = prev;
+}
+
+static int has_frame(const struct wsc_conn *c, const char *type, const char *needle)
+{
+	for (size_t i = 0; i < c->nframes; i++)
+		if (strstr(c->frames[i], type) && (!needle || strstr(c->frames[i], needle)))
+			return 1;
+	return 0;
+}
+
+static void test_api(void **state)
+{
+	struct fx fx;
+	json_object *o;
+	long long last1, last2;
+
+	(void)state;
+	fx_init(&fx);
+	fx_run(&fx);
+
+	/* auth */
+	json_object_put(body(&fx, "no token", 401));
+	json_object_put(body(&fx, "wrong token", 401));
+	json_object_put(body(&fx, "token prefix", 401));
+	assert_non_null(strcasestr(get(&fx, "no token")->headers, "www-authenticate: Bearer"));
+	o = body(&fx, "openapi", 200);
+	assert_string_equal(json_object_get_string(field(o, "openapi")), "3.1.0");
+	json_object_put(o);
+
+	/* filters and pages */
+	o = body(&fx, "list", 200);
+	assert_int_equal(items(o), 3);
+	assert_int_equal(json_object_get_int64(field(o, "items.0.id")), 3); /* newest first */
+	assert_null(field(o, "next_cursor"));
+	json_object_put(o);
+	o = body(&fx, "list named token", 200);
+	json_object_put(o);
+	o = body(&fx, "chat filter", 200);
+	assert_int_equal(items(o), 1);
+	assert_string_equal(json_object_get_string(field(o, "items.0.thread_key")), "slack:C1:100.1");
+	json_object_put(o);
+	o = body(&fx, "chat prefix only at ':'", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	o = body(&fx, "phase filter", 200);
+	assert_int_equal(items(o), 1);
+	assert_int_equal(json_object_get_int64(field(o, "items.0.id")), 3);
+	json_object_put(o);
+	json_object_put(body(&fx, "bad phase", 400));
+	o = body(&fx, "since future", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	json_object_put(body(&fx, "bad since", 400));
+	o = body(&fx, "page 1", 200);
+	assert_int_equal(items(o), 2);
+	assert_string_equal(json_object_get_string(field(o, "next_cursor")), "2");
+	json_object_put(o);
+	o = body(&fx, "page 2", 200);
+	assert_int_equal(items(o), 1);
+	assert_int_equal(json_object_get_int64(field(o, "items.0.id")), 1);
+	json_object_put(o);
+	json_object_put(body(&fx, "bad limit", 400));
+	json_object_put(body(&fx, "bad cursor", 400));
+	o = body(&fx, "unknown param", 400);
+	assert_non_null(strstr(json_object_get_string(field(o, "error")), "color"));
+	json_object_put(o);
+	json_object_put(body(&fx, "twice", 400));
+	o = body(&fx, "one", 200);
+	assert_string_equal(json_object_get_string(field(o, "phase")), "discussion");
+	assert_string_equal(json_object_get_string(field(o, "platform")), "console");
+	json_object_put(o);
+	json_object_put(body(&fx, "missing", 404));
+	json_object_put(body(&fx, "bad id", 404));
+	json_object_put(body(&fx, "no route", 404));
+	o = body(&fx, "messages page", 200);
+	assert_int_equal(items(o), 2);
+	assert_string_equal(json_object_get_string(field(o, "items.0.author")), "alice");
+	assert_non_null(field(o, "next_cursor"));
+	json_object_put(o);
+	o = body(&fx, "messages all", 200);
+	assert_true(items(o) > 3);
+	assert_string_equal(json_object_get_string(field(o, "items.0.author_kind")), "command");
+	json_object_put(o);
+
+	/* commands move the consilium, through the runner */
+	o = body(&fx, "pause", 200);
+	assert_true(json_object_get_boolean(field(o, "paused")));
+	json_object_put(o);
+	json_object_put(body(&fx, "bad command", 400));
+	json_object_put(body(&fx, "bad json", 400));
+	json_object_put(body(&fx, "not object", 400));
+	json_object_put(body(&fx, "extra field", 400));
+	json_object_put(body(&fx, "command missing", 404));
+	json_object_put(body(&fx, "bad utf8", 400));
+	json_object_put(body(&fx, "control char", 400));
+	o = body(&fx, "add participant", 201);
+	assert_true(json_object_get_boolean(field(o, "added")));
+	json_object_put(o);
+	json_object_put(body(&fx, "add again", 200));
+	o = body(&fx, "participants after", 200);
+	assert_non_null(strstr(json_object_to_json_string(o), "\"Dana\""));
+	json_object_put(o);
+	json_object_put(body(&fx, "put", 405));
+	o = body(&fx, "resume", 200);
+	assert_false(json_object_get_boolean(field(o, "paused")));
+	json_object_put(o);
+	o = body(&fx, "decide", 200);
+	assert_string_equal(json_object_get_string(field(o, "phase")), "decision");
+	json_object_put(o);
+	o = body(&fx, "after command", 200);
+	assert_string_equal(json_object_get_string(field(o, "phase")), "decision");
+	json_object_put(o);
+	json_object_put(body(&fx, "closed command", 409));
+
+	/* the stream: history, then only what was missed, then live */
+	if (fx.ws1.state == WSC_FAILED)
+		fail_msg("ws1: %s", fx.ws1.error);
+	assert_true(fx.ws1.nframes >= 5);
+	check_frames(&fx.ws1, 0, &last1);
+	assert_int_equal(last1, fx.first_last_seq);
+	assert_true(has_frame(&fx.ws1, "\"chat_message\"", "migrate the billing"));
+	assert_true(has_frame(&fx.ws1, "\"run_status\"", "\"discussion\""));
+	assert_true(has_frame(&fx.ws1, "\"participant_updated\"", "\"bob\""));
+	if (fx.ws2.state == WSC_FAILED)
+		fail_msg("ws2: %s", fx.ws2.error);
+	check_frames(&fx.ws2, last1, &last2);
+	assert_true(last2 > last1);
+	assert_true(has_frame(&fx.ws2, "\"run_status\"", "\"paused\":true"));
+	assert_true(has_frame(&fx.ws2, "\"participant_updated\"", "\"Dana\""));
+	assert_true(has_frame(&fx.ws2, "\"run_status\"", "\"decision\""));
+	assert_true(has_frame(&fx.ws2, "\"tool_call\"", "decision.produce"));
+	assert_true(has_frame(&fx.ws2, "\"chat_message\"", "\"/decide\""));
+	assert_false(has_frame(&fx.ws2, "\"chat_message\"", "migrate the billing"));
+	assert_int_equal(fx.ws_missing.state, WSC_FAILED);
+	assert_int_equal(fx.ws_noauth.state, WSC_FAILED);
+	assert_int_equal(fx.ws_noauth.nframes, 0);
+	o = body(&fx, "events over http", 200);
+	assert_int_equal(items(o), 3);
+	assert_string_equal(json_object_get_string(field(o, "items.0.type")), "chat_message");
+	json_object_put(o);
+
+	/* search, tasks, audit */
+	o = body(&fx, "search", 200);
+	assert_int_equal(items(o), 1);
+	assert_int_equal(json_object_get_int64(field(o, "items.0.consilium_id")), 3);
+	json_object_put(o);
+	o = body(&fx, "search none", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	json_object_put(body(&fx, "search no q", 400));
+	o = body(&fx, "tasks", 200);
+	assert_int_equal(items(o), 1);
+	json_object_put(o);
+	o = body(&fx, "tasks owner", 200);
+	assert_int_equal(items(o), 1);
+	assert_string_equal(json_object_get_string(field(o, "items.0.title")), "Plan cut-over");
+	json_object_put(o);
+	o = body(&fx, "audit", 200);
+	/* pause, resume, decide as api.command; two participant adds */
+	assert_true(items(o) >= 5);
+	assert_non_null(strstr(json_object_to_json_string(o), "api.command"));
+	assert_non_null(strstr(json_object_to_json_string(o), "\"command\""));
+	assert_null(strstr(json_object_to_json_string(o), TOKEN));
+	json_object_put(o);
+	o = body(&fx, "audit named", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	json_object_put(body(&fx, "audit bad", 400));
+	json_object_put(body(&fx, "panel pause", 200));
+	o = body(&fx, "audit named after", 200);
+	assert_true(items(o) >= 2); /* the chat command line and the API call */
+	assert_null(strstr(json_object_to_json_string(o), "panel-secret"));
+	json_object_put(o);
+
+	/* metrics the API keeps */
+	assert_non_null(strstr(fx.metrics_text, "xio_api_request_seconds_bucket{route=\"consiliums\""));
+	assert_non_null(strstr(fx.metrics_text, "xio_api_requests_total{route=\"consiliums\",code=\"401\"}"));
+	assert_non_null(strstr(fx.metrics_text, "xio_stream_delivery_seconds_count"));
+	assert_non_null(strstr(fx.metrics_text, "xio_chat_messages_total{platform=\"console\",direction=\"in\"}"));
+	assert_non_null(strstr(fx.metrics_text, "xio_stream_events_total{type=\"run_status\"}"));
+
+	check_against_openapi(&fx);
+	fx_release(&fx);
+}
+
+static void test_params(void **state)
+{
+	int64_t id, v;
+
+	(void)state;
+	assert_int_equal(xio_api_parse_path("/api/consiliums", &id), XIO_API_CONSILIUMS);
+	assert_int_equal(xio_api_parse_path("/api/consiliums/42", &id), XIO_API_CONSILIUM);
+	assert_int_equal(id, 42);
+	assert_int_equal(xio_api_parse_path("/api/consiliums/42/events", &id), XIO_API_EVENTS);
+	assert_int_equal(xio_api_parse_path("/api/consiliums/42/events/", &id), XIO_API_NONE);
+	assert_int_equal(xio_api_parse_path("/api/consiliums/0", &id), XIO_API_NONE);
+	assert_int_equal(xio_api_parse_path("/api/consiliums/-1", &id), XIO_API_NONE);
+	assert_int_equal(xio_api_parse_path("/api/consiliums/1234567890123456789", &id), XIO_API_NONE);
+	assert_int_equal(xio_api_parse_path("/api/consiliums//messages", &id), XIO_API_NONE);
+	assert_int_equal(xio_api_parse_int("12", 1, 20, &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(xio_api_parse_int("21", 1, 20, &v), XIO_EINVAL);
+	assert_int_equal(xio_api_parse_int("", 1, 20, &v), XIO_EINVAL);
+	assert_int_equal(xio_api_parse_int("+1", 1, 20, &v), XIO_EINVAL);
+	assert_int_equal(xio_api_parse_int("-1", 0, 20, &v), XIO_EINVAL);
+	assert_int_equal(xio_api_parse_int("99999999999999999999", 0, INT64_MAX, &v), XIO_EINVAL);
+	assert_int_equal(xio_api_parse_time("2024-05-01T12:00:00Z", &v), 0);
+	assert_int_equal(v, 1714564800000LL);
+	assert_int_equal(xio_api_parse_time("2024-05-01", &v), 0);
+	assert_int_equal(v, 1714521600000LL);
+	assert_int_equal(xio_api_parse_time("1714521600000", &v), 0);
+	assert_int_equal(xio_api_parse_time("2024-05-01T12:00:00+02:00", &v), XIO_EINVAL);
+	assert_int_equal(xio_api_parse_time("2024-13-01", &v), XIO_EINVAL);
+	assert_true(xio_api_text_ok("Дана", 80, 0));
+	assert_false(xio_api_text_ok("a\nb", 80, 0));
+	assert_true(xio_api_text_ok("a\nb", 80, 1));
+	assert_false(xio_api_text_ok("\xed\xa0\x80", 80, 0)); /* a surrogate */
+	assert_false(xio_api_text_ok("\xc0\xaf", 80, 0));     /* overlong */
+	assert_false(xio_api_text_ok("", 80, 0));
+	assert_true(xio_api_token_equal("abc", "abc"));
+	assert_false(xio_api_token_equal("abcd", "abc"));
+	assert_false(xio_api_token_equal("ab", "abc"));
+	assert_false(xio_api_token_equal("", ""));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_api),
+	};
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
