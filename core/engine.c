@@ -457,6 +457,7 @@ static void on_start(struct xio_cmd_ctx *x)
 		static const char *const keys[] = { "agenda.context", "agenda.options",
 						    "agenda.risks", "agenda.decision" };
 
+		free(c->agenda); /* an empty array from a stored state */
 		c->agenda = calloc(XIO_ARRAY_LEN(keys), sizeof(char *));
 		if (!c->agenda) {
 			x->out->oom = 1;

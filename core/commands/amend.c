@@ -86,12 +86,30 @@ static int amend_task(struct xio_cmd_ctx *x, json_object *tasks, const char *res
 	if (n < 1 || (size_t)n > json_object_array_length(tasks) || !*value)
 		return -1;
 	t = json_object_array_get_idx(tasks, (size_t)n - 1);
+	if (!json_object_is_type(t, json_type_object))
+		return -1; /* a damaged stored state: never assert inside json-c */
 	if (strcmp(field, "owner") && strcmp(field, "due") && strcmp(field, "priority") &&
 	    strcmp(field, "title") && strcmp(field, "status"))
 		return -1;
 	json_object_object_add(t, field, json_object_new_string(value));
 	json_object_object_add(t, "confidence", json_object_new_double(1.0));
 	return 0;
+}
+
+/* The array log[key], made one if missing or (from a damaged state) not an
+ * array: json-c asserts on adding to anything else.  NULL if out of memory. */
+static json_object *array_at(json_object *log, const char *key)
+{
+	json_object *arr;
+
+	if (json_object_object_get_ex(log, key, &arr) && json_object_is_type(arr, json_type_array))
+		return arr;
+	arr = json_object_new_array();
+	if (arr && json_object_object_add(log, key, arr)) {
+		json_object_put(arr);
+		return NULL;
+	}
+	return arr;
 }
 
 static void run(struct xio_cmd_ctx *x)
@@ -104,7 +122,10 @@ static void run(struct xio_cmd_ctx *x)
 	char *text;
 	int bad = 0;
 
-	if (!c->decision || json_object_deep_copy(c->decision, &log, NULL) ||
+	/* no draft in an approval phase only comes from a damaged state: amend
+	 * an empty one rather than report it as out of memory */
+	if ((c->decision ? json_object_deep_copy(c->decision, &log, NULL)
+			 : !(log = json_object_new_object())) ||
 	    (c->tasks ? json_object_deep_copy(c->tasks, &tasks, NULL)
 		      : !(tasks = json_object_new_array()))) {
 		x->out->oom = 1;
@@ -115,29 +136,31 @@ static void run(struct xio_cmd_ctx *x)
 		for (char *f = field; *f; f++)
 			*f = (char)tolower((unsigned char)*f);
 		json_object_object_add(log, field, json_object_new_string(value));
-	} else if (!strcasecmp(field, "alternative")) {
-		json_object *a = json_object_new_object();
+	} else if (!strcasecmp(field, "alternative") || !strcasecmp(field, "risk")) {
+		int alt = !strcasecmp(field, "alternative");
+		json_object *item = json_object_new_object();
 
-		json_object_object_add(a, "title", json_object_new_string(value));
-		json_object_object_add(a, "pros", json_object_new_array());
-		json_object_object_add(a, "cons", json_object_new_array());
-		if (!json_object_object_get_ex(log, "alternatives", &arr)) {
-			arr = json_object_new_array();
-			json_object_object_add(log, "alternatives", arr);
+		arr = item ? array_at(log, alt ? "alternatives" : "risks") : NULL;
+		if (!arr) {
+			json_object_put(item);
+			x->out->oom = 1;
+			goto out;
 		}
-		json_object_array_add(arr, a);
-	} else if (!strcasecmp(field, "risk")) {
-		json_object *r = json_object_new_object();
-
-		json_object_object_add(r, "description", json_object_new_string(value));
-		json_object_object_add(r, "impact", json_object_new_int(3));
-		json_object_object_add(r, "probability", json_object_new_int(3));
-		json_object_object_add(r, "mitigation", json_object_new_string(""));
-		if (!json_object_object_get_ex(log, "risks", &arr)) {
-			arr = json_object_new_array();
-			json_object_object_add(log, "risks", arr);
+		if (alt) {
+			json_object_object_add(item, "title", json_object_new_string(value));
+			json_object_object_add(item, "pros", json_object_new_array());
+			json_object_object_add(item, "cons", json_object_new_array());
+		} else {
+			json_object_object_add(item, "description", json_object_new_string(value));
+			json_object_object_add(item, "impact", json_object_new_int(3));
+			json_object_object_add(item, "probability", json_object_new_int(3));
+			json_object_object_add(item, "mitigation", json_object_new_string(""));
 		}
-		json_object_array_add(arr, r);
+		if (json_object_array_add(arr, item)) {
+			json_object_put(item);
+			x->out->oom = 1;
+			goto out;
+		}
 	} else if (!strcasecmp(field, "task")) {
 		bad = amend_task(x, tasks, value);
 	} else {
