@@ -209,14 +209,20 @@ struct xio_consilium *xio_consilium_from_json(const char *json, struct xio_err *
 		goto fail;
 	}
 	c->id = get_int(o, "id");
-	if (get_opt_str(o, "thread_key", &c->thread_key, &nomem) || get_opt_str(o, "workspace", &c->workspace, &nomem) ||
-	    get_opt_str(o, "platform", &c->platform, &nomem) || get_opt_str(o, "chat", &c->chat, &nomem) ||
-	    get_opt_str(o, "thread", &c->thread, &nomem) || get_opt_str(o, "question", &c->question, &nomem) ||
-	    get_opt_str(o, "starter", &c->starter, &nomem) || get_opt_str(o, "waiting_for", &c->waiting_for, &nomem) ||
-	    get_opt_str(o, "last_speaker", &c->last_speaker, &nomem) || get_opt_str(o, "outcome", &c->outcome, &nomem) ||
+	if (get_opt_str(o, "thread_key", &c->thread_key, &nomem) ||
+	    get_opt_str(o, "workspace", &c->workspace, &nomem) ||
+	    get_opt_str(o, "platform", &c->platform, &nomem) ||
+	    get_opt_str(o, "chat", &c->chat, &nomem) ||
+	    get_opt_str(o, "thread", &c->thread, &nomem) ||
+	    get_opt_str(o, "question", &c->question, &nomem) ||
+	    get_opt_str(o, "starter", &c->starter, &nomem) ||
+	    get_opt_str(o, "waiting_for", &c->waiting_for, &nomem) ||
+	    get_opt_str(o, "last_speaker", &c->last_speaker, &nomem) ||
+	    get_opt_str(o, "outcome", &c->outcome, &nomem) ||
 	    get_opt_str(o, "decision_source", &c->decision_source, &nomem) ||
 	    get_opt_str(o, "asking", &c->asking, &nomem) ||
-	    get_opt_str(o, "phase", &phase, &nomem) || get_opt_str(o, "policy", &policy, &nomem) ||
+	    get_opt_str(o, "phase", &phase, &nomem) ||
+	    get_opt_str(o, "policy", &policy, &nomem) ||
 	    get_opt_str(o, "lang", &lang, &nomem)) {
 		bad = nomem ? "out of memory" : "a text field has the wrong type";
 		goto fail;
