@@ -2,6 +2,7 @@
  * app.c — wiring and the shutdown order.
  */
 #include "app.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ static void stop_cb(struct xio_loop *loop, void *ud)
 		xio_console_stop(app->console);
 	if (app->outbox)
 		xio_outbox_stop(app->outbox);
+	/* slack */
+	xio_wire_slack_stop(app);
 	if (app->runner_on) {
 		xio_runner_release(&app->runner);
 		app->runner_on = 0;
@@ -49,6 +52,8 @@ static void stop_cb(struct xio_loop *loop, void *ud)
 		xio_outbox_free(app->outbox);
 		app->outbox = NULL;
 	}
+	/* followup */
+	xio_wire_followup_stop(app);
 	if (app->stats_on) {
 		app->stats_on = 0;
 		uv_close((uv_handle_t *)&app->stats_timer, NULL);
@@ -218,6 +223,10 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	xio_outbox_register(app->outbox, &app->poster.handler);
 	xio_outbox_register(app->outbox, &app->producer.handler);
 	xio_outbox_on_progress(app->outbox, check_idle, app);
+	/* followup */
+	rc = xio_wire_followup_start(app, err);
+	if (rc)
+		return rc;
 
 	if (o->console) {
 		struct xio_console_opts co = { 0 };
@@ -243,6 +252,10 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 		if (rc)
 			return rc;
 	}
+	/* slack */
+	rc = xio_wire_slack_start(app, err);
+	if (rc)
+		return rc;
 	xio_loop_handle_signals(&app->loop, stop_cb, app);
 	return 0;
 }

@@ -40,6 +40,8 @@ struct xio_app {
 	struct xio_producer producer;
 	int producer_on;
 	struct xio_console *console;
+	struct xio_sched *sched;    /* followup */
+	struct xio_slack *slack;    /* slack */
 	struct xio_metrics *metrics;
 	struct xio_http_server *http;
 	uv_timer_t stats_timer;

@@ -13,7 +13,8 @@ const struct xio_command *const xio_commands[] = {
 	&xio_command_consilium, &xio_command_pause,  &xio_command_resume,
 	&xio_command_stop,      &xio_command_decide, &xio_command_approve,
 	&xio_command_amend,     &xio_command_status, &xio_command_agenda,
-	&xio_command_participants, &xio_command_tasks, &xio_command_help,
+	&xio_command_participants, &xio_command_tasks, &xio_command_done,
+	&xio_command_snooze,    &xio_command_remind, &xio_command_help,
 	NULL
 };
 

@@ -40,12 +40,15 @@ struct xio_command {
 	const char *usage;            /* "/amend <field> <text>" */
 	const char *wrong_phase_key;  /* catalogue key explaining why not now */
 	void (*fn)(struct xio_cmd_ctx *x);
+	int followup;                 /* in a thread without an open consilium,
+				       * runs on its latest closed one */
 };
 
 extern const struct xio_command xio_command_consilium, xio_command_pause,
 	xio_command_resume, xio_command_stop, xio_command_decide,
 	xio_command_approve, xio_command_amend, xio_command_status,
 	xio_command_agenda, xio_command_participants, xio_command_tasks,
+	xio_command_done, xio_command_snooze, xio_command_remind,
 	xio_command_help;
 
 /* The table, NULL-terminated. */

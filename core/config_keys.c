@@ -145,6 +145,10 @@ static const struct xio_config_key keys[] = {
 		"Hours before a task's due date to remind its owner (0 = only at the due date)"),
 	CFG_INT("followup.review_after_days", "14", 0, 365,
 		"Days after a decision to ask the thread to review it (0 = never)"),
+	CFG_STR("followup.quiet_hours", "", XIO_CFG_F_NONE,
+		"Local hours without reminders, e.g. 22:00-08:00 (empty = none); what falls due then goes out when they end"),
+	CFG_INT("followup.digest_hour", "9", 0, 23,
+		"Local hour of the daily digest of overdue tasks"),
 
 	CFG_INT("outbox.max_attempts", "10", 1, 1000,
 		"Attempts at an outbound effect (post, export, reminder) before it is marked failed"),

@@ -81,6 +81,16 @@ static char *dup_opt(const char *s, int *oom)
 	return d;
 }
 
+void engine_act_task(struct xio_actions *a, enum xio_action_kind kind, int task,
+		     const char *status, int64_t at, const char *text)
+{
+	engine_act(a, kind, NULL, text, status);
+	if (!a->oom) {
+		a->v[a->n - 1].task = task;
+		a->v[a->n - 1].at = at;
+	}
+}
+
 void engine_act(struct xio_actions *a, enum xio_action_kind kind,
 		const char *persona_id, const char *text, const char *status)
 {

@@ -123,7 +123,12 @@ enum xio_action_kind {
 	XIO_ACT_PRODUCE,         /* produce the decision log and tasks */
 	XIO_ACT_RECORD,          /* store the decision (payload: status) */
 	XIO_ACT_EXPORT,          /* export the approved decision to the tracker */
-	XIO_ACT_REMIND           /* schedule reminders for the tasks */
+	XIO_ACT_REMIND,          /* schedule reminders for the tasks */
+	XIO_ACT_TASK_STATUS,     /* task's status changed (in c->tasks already):
+				  * store it, tell the tracker; status, task */
+	XIO_ACT_SCHEDULE         /* a follow-up reminder for task at "at"; text
+				  * is "snooze" (replaces the task's pending
+				  * reminders) or "custom" (adds one) */
 };
 
 struct xio_action {
@@ -132,6 +137,8 @@ struct xio_action {
 	char *text;         /* POST */
 	char *status;       /* RECORD: "draft", "approved", "amended", "stopped" */
 	int64_t seq;        /* ASK: echoed back by the reply event */
+	int task;           /* TASK_STATUS, SCHEDULE: index in c->tasks */
+	int64_t at;         /* SCHEDULE: when, ms since the epoch */
 };
 
 struct xio_actions {
@@ -157,6 +164,9 @@ struct xio_engine {
 	 * accepts everything.  Must be deterministic (the step is pure). */
 	int (*validate)(void *ud, json_object *log, json_object *tasks, struct xio_err *err);
 	void *validate_ud;
+	/* The chats' time zone for /snooze and /remind times; NULL = UTC.
+	 * (Per-chat zones will come from the platform adapters.) */
+	const struct xio_tz *tz;
 };
 
 /* Names of phases ("preparation", ...), for the store and logs. */

@@ -8,11 +8,39 @@
 
 #include "commands.h"
 #include "engine.h"
+#include "scheduler.h"
 
 /* Appends an action; on allocation failure sets a->oom (checked at the end
  * of the step) so helpers can be called without checking each one. */
 void engine_act(struct xio_actions *a, enum xio_action_kind kind,
 		const char *persona_id, const char *text, const char *status);
+
+/* Appends a TASK_STATUS or SCHEDULE action for task idx. */
+void engine_act_task(struct xio_actions *a, enum xio_action_kind kind, int task,
+		     const char *status, int64_t at, const char *text);
+
+/*
+ * Follow-up commands: finds the task args name — its number ("2") or a
+ * fragment of its title, case-insensitive — among the approved tasks of
+ * x->c.  With an empty selector, the only open task, or the author's only
+ * open task.  Returns its index, or -1 after posting why (no tasks, none
+ * matches, several match).
+ */
+int engine_find_task(struct xio_cmd_ctx *x, const char *selector);
+
+/* 1 when x->c is an approved decision with tasks; else posts why, 0. */
+int engine_followup_ready(struct xio_cmd_ctx *x);
+
+/* Sets the status of task idx in x->c->tasks and emits TASK_STATUS. */
+void engine_set_task_status(struct xio_cmd_ctx *x, int idx, const char *status);
+
+/* Splits x->args "[task] <when>" (see engine_followup.c).  Returns 1 with
+ * the selector in sel (n bytes) and the time in *at, 0 if no time. */
+int engine_split_when(struct xio_cmd_ctx *x, char *sel, size_t n, int64_t *at);
+
+/* Renders the open tasks of an approved decision, numbered as approved
+ * (caller frees). */
+char *engine_render_open_tasks(const struct xio_engine *eng, const struct xio_consilium *c);
 
 /* Posts the catalogue text key, filled with NULL-terminated name/value
  * pairs, as the persona with the given role. */

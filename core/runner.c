@@ -133,6 +133,19 @@ static int write_post(struct xio_runner *r, int64_t cid, int64_t step, const cha
 	return rc;
 }
 
+int xio_runner_post(struct xio_runner *r, const struct xio_thread_ref *t, const char *persona_id,
+		    const char *text, const char *key, int64_t now, struct xio_err *err)
+{
+	return write_post(r, t->consilium_id, 0, key, t->platform, t->chat, t->thread, t->lang,
+			  persona_id, text, now, err);
+}
+
+void xio_runner_on_commit(struct xio_runner *r, void (*cb)(void *ud), void *ud)
+{
+	r->commit_cb = cb;
+	r->commit_ud = ud;
+}
+
 static int write_effect(struct xio_runner *r, int64_t cid, const char *key, const char *kind,
 			const struct xio_action *act, int64_t now, struct xio_err *err)
 {
@@ -175,7 +188,83 @@ static int write_decision(struct xio_runner *r, const struct xio_consilium *c, c
 static const char *const kind_names[] = {
 	[XIO_ACT_POST] = "post",     [XIO_ACT_ASK] = "ask",       [XIO_ACT_PRODUCE] = "produce",
 	[XIO_ACT_RECORD] = "record", [XIO_ACT_EXPORT] = "export", [XIO_ACT_REMIND] = "remind",
+	[XIO_ACT_TASK_STATUS] = "task_status", [XIO_ACT_SCHEDULE] = "schedule",
 };
+
+static const char *decision_status(const struct xio_consilium *c)
+{
+	json_object *v;
+
+	if (c->decision && json_object_object_get_ex(c->decision, "status", &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return "approved";
+}
+
+/* A task's new status (already in c->tasks): the decision row and the tasks
+ * table, its reminders when it is finished, and a "task_status" row for the
+ * tracker — all in the step's transaction. */
+static int write_task_status(struct xio_runner *r, const struct xio_consilium *c, const char *key,
+			     const struct xio_action *act, int64_t now, struct xio_err *err)
+{
+	json_object *task = c->tasks ? json_object_array_get_idx(c->tasks, (size_t)act->task) : NULL;
+	json_object *payload = json_object_new_object(), *title = NULL;
+	struct xio_outbox_row o = { 0 };
+	int rc;
+
+	if (!payload)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	rc = write_decision(r, c, decision_status(c), now, err);
+	if (!rc && act->status && (!strcmp(act->status, "done") || !strcmp(act->status, "cancelled")))
+		rc = r->store->ops->reminders_cancel(r->store->impl, c->id, act->task, err);
+	if (!rc) {
+		if (task)
+			json_object_object_get_ex(task, "title", &title);
+		json_object_object_add(payload, "task", json_object_new_int(act->task));
+		json_object_object_add(payload, "status",
+				       json_object_new_string(act->status ? act->status : ""));
+		json_object_object_add(payload, "title", json_object_get(title));
+		o.key = (char *)key;
+		o.consilium_id = c->id;
+		o.kind = "task_status";
+		o.payload = (char *)json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN);
+		o.next_try_at = now;
+		o.created_at = now;
+		rc = r->store->ops->outbox_put(r->store->impl, &o, err);
+		if (rc == XIO_EDUP)
+			rc = 0;
+	}
+	json_object_put(payload);
+	return rc;
+}
+
+/* A follow-up reminder the engine asked for (/snooze replaces the task's
+ * pending ones, /remind adds one). */
+static int write_schedule(struct xio_runner *r, const struct xio_consilium *c,
+			  const struct xio_action *act, int64_t now, struct xio_err *err)
+{
+	struct xio_reminder_row rem = { 0 };
+	const char *kind = act->text ? act->text : "custom";
+	char key[96];
+	int rc = 0;
+
+	if (!strcmp(kind, "snooze"))
+		rc = r->store->ops->reminders_cancel(r->store->impl, c->id, act->task, err);
+	if (rc)
+		return rc;
+	snprintf(key, sizeof(key), "c%lld:t%d:%s:s%lld", (long long)c->id, act->task, kind,
+		 (long long)c->step);
+	rem.key = key;
+	rem.consilium_id = c->id;
+	rem.task_idx = act->task;
+	rem.kind = (char *)kind;
+	rem.thread_key = c->thread_key;
+	rem.due_at = act->at;
+	rem.state = XIO_REMINDER_PENDING;
+	rem.created_at = now;
+	rc = r->store->ops->reminder_put(r->store->impl, &rem, err);
+	return rc == XIO_EDUP ? 0 : rc;
+}
 
 /* Writes everything a step produced, inside the caller's transaction. */
 static int apply_step(struct xio_runner *r, struct xio_consilium *c, const struct xio_actions *a,
@@ -210,6 +299,12 @@ static int apply_step(struct xio_runner *r, struct xio_consilium *c, const struc
 			break;
 		case XIO_ACT_RECORD:
 			rc = write_decision(r, c, act->status, now, err);
+			break;
+		case XIO_ACT_TASK_STATUS:
+			rc = write_task_status(r, c, key, act, now, err);
+			break;
+		case XIO_ACT_SCHEDULE:
+			rc = write_schedule(r, c, act, now, err);
 			break;
 		default:
 			rc = write_effect(r, c->id, key, kind_names[act->kind], act, now, err);
@@ -263,6 +358,8 @@ static int finish(struct xio_runner *r, int rc, struct xio_err *err)
 	if (r->outbox)
 		xio_outbox_kick(r->outbox);
 	arm_timer(r);
+	if (r->commit_cb)
+		r->commit_cb(r->commit_ud);
 	return 0;
 }
 
@@ -406,6 +503,15 @@ int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct 
 	if (rc && rc != XIO_ENOTFOUND)
 		goto out;
 	rc = 0;
+	if (!found && cmd && cmd->followup) {
+		/* /done, /snooze, /remind, /tasks act on the thread's latest
+		 * consilium even when it is closed */
+		rc = r->store->ops->consilium_find_latest(r->store->impl, in->thread_key, &row, err);
+		found = rc == 0;
+		if (rc && rc != XIO_ENOTFOUND)
+			goto out;
+		rc = 0;
+	}
 	if (!found) {
 		if (cmd == &xio_command_consilium && *args)
 			rc = open_consilium(r, in, args, now, err);

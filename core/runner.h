@@ -31,6 +31,16 @@ struct xio_runner {
 	uv_timer_t wake_timer;
 	int timer_on;
 	uint64_t steps;                 /* committed steps, for metrics */
+	void (*commit_cb)(void *ud);    /* after every commit (the scheduler) */
+	void *commit_ud;
+};
+
+/* Where a bot message goes: the consilium (0 = none, nothing is added to a
+ * transcript) and its platform address.  Strings borrowed. */
+struct xio_thread_ref {
+	int64_t consilium_id;
+	const char *platform, *chat, *thread;
+	const char *lang;
 };
 
 /* Prepares the runner; the timer is on loop when loop is non-NULL. */
@@ -63,6 +73,18 @@ void xio_runner_tick(struct xio_runner *r);
 
 /* 1 when every open consilium waits for a human (or there is none). */
 int xio_runner_all_wait_for_humans(struct xio_runner *r);
+
+/*
+ * Writes a bot message inside the caller's open transaction: the transcript
+ * line (when t->consilium_id is set) and the "post" outbox row with key (an
+ * existing key is not written twice).  Returns 0 or a negative code with err;
+ * the caller rolls back on error.
+ */
+int xio_runner_post(struct xio_runner *r, const struct xio_thread_ref *t, const char *persona_id,
+		    const char *text, const char *key, int64_t now, struct xio_err *err);
+
+/* Sets the callback run after every committed step (one at a time). */
+void xio_runner_on_commit(struct xio_runner *r, void (*cb)(void *ud), void *ud);
 
 /* Loads a consilium's state; caller frees with xio_consilium_free. */
 struct xio_consilium *xio_runner_load(struct xio_runner *r, int64_t id, struct xio_err *err);

@@ -94,3 +94,33 @@ void xio_precedents_free(struct xio_precedent *v, size_t n)
 	}
 	free(v);
 }
+
+void xio_reminder_row_release(struct xio_reminder_row *r)
+{
+	free(r->key);
+	free(r->kind);
+	free(r->thread_key);
+	r->key = r->kind = r->thread_key = NULL;
+}
+
+void xio_reminder_rows_free(struct xio_reminder_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		xio_reminder_row_release(&v[i]);
+	free(v);
+}
+
+void xio_task_rows_free(struct xio_task_row *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].title);
+		free(v[i].owner);
+		free(v[i].due);
+		free(v[i].status);
+	}
+	free(v);
+}

@@ -79,6 +79,36 @@ struct xio_precedent {
 	int64_t decided_at;
 };
 
+/* A scheduled follow-up message (core/scheduler.h). */
+enum xio_reminder_state {
+	XIO_REMINDER_PENDING = 0,
+	XIO_REMINDER_SENT,      /* its post row was written */
+	XIO_REMINDER_CANCELLED  /* the task was done, or snoozed past it */
+};
+
+struct xio_reminder_row {
+	int64_t id;
+	char *key;            /* unique: "c12:t0:before", "d:<thread>:2025-03-04" */
+	int64_t consilium_id;
+	int task_idx;         /* index in the decision's tasks; -1 = none */
+	char *kind;           /* "before", "due", "digest", "review", "snooze", "custom" */
+	char *thread_key;
+	int64_t due_at;       /* ms when it goes out */
+	int state;            /* enum xio_reminder_state */
+	int64_t created_at;
+};
+
+/* A task of a thread's decisions, for follow-up. */
+struct xio_task_row {
+	int64_t consilium_id;
+	int idx;
+	char *title;
+	char *owner;
+	char *due;            /* "YYYY-MM-DD", RFC 3339, or NULL */
+	char *status;         /* "open", "done", "snoozed", "cancelled" */
+	int pending;          /* it has a reminder still to go out */
+};
+
 struct xio_store;
 
 struct xio_store_ops {
@@ -112,6 +142,42 @@ struct xio_store_ops {
 	int (*decision_get)(void *impl, int64_t consilium_id, char **status, char **log_json, char **tasks_json, struct xio_err *err);
 	int (*precedents)(void *impl, const char *workspace, const char *query, size_t limit,
 			  struct xio_precedent **out, size_t *n, struct xio_err *err);
+
+	/* ---- follow-up (schema 3) ---- */
+	/* The thread's most recent consilium, open or closed; XIO_ENOTFOUND. */
+	int (*consilium_find_latest)(void *impl, const char *thread_key, struct xio_consilium_row *out, struct xio_err *err);
+	/* Inserts a reminder; XIO_EDUP (nothing written) when its key exists. */
+	int (*reminder_put)(void *impl, struct xio_reminder_row *row, struct xio_err *err);
+	/* Pending reminders due at or before now, by thread then time, at most max. */
+	int (*reminders_due)(void *impl, int64_t now, size_t max, struct xio_reminder_row **out, size_t *n, struct xio_err *err);
+	/* The earliest pending due_at in *at, 0 when none is pending. */
+	int (*reminder_next)(void *impl, int64_t *at, struct xio_err *err);
+	int (*reminder_set_state)(void *impl, int64_t id, int state, struct xio_err *err);
+	/* Cancels the pending reminders of a task (task_idx -1: of the whole consilium). */
+	int (*reminders_cancel)(void *impl, int64_t consilium_id, int task_idx, struct xio_err *err);
+	/* Every reminder of a consilium (0 = all), by id. */
+	int (*reminders_list)(void *impl, int64_t consilium_id, struct xio_reminder_row **out, size_t *n, struct xio_err *err);
+	/* The tasks of every decision of a thread, oldest consilium first. */
+	int (*tasks_of_thread)(void *impl, const char *thread_key, struct xio_task_row **out, size_t *n, struct xio_err *err);
+
+	/* ---- slack (schema 4) ---- */
+	/* Thread aliases: a second, adapter-made name for a thread.  put returns
+	 * 0, or XIO_EDUP when alias exists already (its target is kept); get
+	 * returns 0 and a target the caller frees, or XIO_ENOTFOUND. */
+	int (*thread_alias_put)(void *impl, const char *alias, const char *target, int64_t now,
+				struct xio_err *err);
+	int (*thread_alias_get)(void *impl, const char *alias, char **target, struct xio_err *err);
+
+	/* Inbound events acknowledged to the platform before they were applied
+	 * (Slack wants its ack within 3 s): put stores one under its dedupe key
+	 * (XIO_EDUP if there already); list returns, oldest first, those whose
+	 * key starts with prefix (caller frees every string and both arrays);
+	 * del forgets one once applied. */
+	int (*pending_put)(void *impl, const char *key, const char *payload, int64_t now,
+			   struct xio_err *err);
+	int (*pending_list)(void *impl, const char *prefix, char ***keys, char ***payloads, size_t *n,
+			    struct xio_err *err);
+	int (*pending_del)(void *impl, const char *key, struct xio_err *err);
 };
 
 struct xio_store {
@@ -120,7 +186,7 @@ struct xio_store {
 };
 
 /* The schema version this build migrates to. */
-#define XIO_STORE_SCHEMA_VERSION 2
+#define XIO_STORE_SCHEMA_VERSION 4
 
 /*
  * Opens (creating if needed) the SQLite store at path, in WAL mode with
@@ -155,5 +221,8 @@ void xio_outbox_row_release(struct xio_outbox_row *r);
 void xio_message_rows_free(struct xio_message_row *v, size_t n);
 void xio_outbox_rows_free(struct xio_outbox_row *v, size_t n);
 void xio_precedents_free(struct xio_precedent *v, size_t n);
+void xio_reminder_row_release(struct xio_reminder_row *r);
+void xio_reminder_rows_free(struct xio_reminder_row *v, size_t n);
+void xio_task_rows_free(struct xio_task_row *v, size_t n);
 
 #endif

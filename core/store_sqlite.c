@@ -92,6 +92,40 @@ static const char *const migrations[] = {
 	"CREATE VIRTUAL TABLE decisions_fts USING fts5(\n"
 	"  question, decision, rationale, workspace UNINDEXED,\n"
 	"  consilium_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');\n",
+
+	/* 3: follow-up — reminders of tasks and decisions.  The partial index
+	 * keeps "what is next" a single index probe however many have been
+	 * sent. */
+	"CREATE TABLE reminders (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  key TEXT NOT NULL UNIQUE,\n"
+	"  consilium_id INTEGER NOT NULL,\n"
+	"  task_idx INTEGER NOT NULL DEFAULT -1,\n"
+	"  kind TEXT NOT NULL,\n"
+	"  thread_key TEXT NOT NULL,\n"
+	"  due_at INTEGER NOT NULL,\n"
+	"  state INTEGER NOT NULL DEFAULT 0,\n"
+	"  created_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX reminders_due ON reminders(due_at) WHERE state = 0;\n"
+	"CREATE INDEX reminders_task ON reminders(consilium_id, task_idx);\n",
+
+	/* 4: thread aliases — a chat adapter's second name for a thread (Slack:
+	 * the placeholder of a consilium opened by a slash command and the ts of
+	 * the bot's first message, which becomes its thread). */
+	"CREATE TABLE thread_alias (\n"
+	"  alias TEXT PRIMARY KEY,\n"
+	"  target TEXT NOT NULL,\n"
+	"  created_at INTEGER NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	/* inbound events an adapter acknowledged before applying them: kept
+	 * until applied, replayed at start-up after a crash */
+	"CREATE TABLE inbound_pending (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  key TEXT NOT NULL UNIQUE,\n"
+	"  payload TEXT NOT NULL,\n"
+	"  received_at INTEGER NOT NULL\n"
+	");\n",
 };
 
 enum stmt_id {
@@ -117,6 +151,20 @@ enum stmt_id {
 	S_FTS_DEL,
 	S_FTS_PUT,
 	S_PRECEDENTS,
+	S_CONS_FIND_LATEST,
+	S_REM_PUT,
+	S_REM_DUE,
+	S_REM_NEXT,
+	S_REM_STATE,
+	S_REM_CANCEL_TASK,
+	S_REM_CANCEL_ALL,
+	S_REM_LIST,
+	S_TASKS_THREAD,
+	S_ALIAS_PUT,
+	S_ALIAS_GET,
+	S_PENDING_PUT,
+	S_PENDING_LIST,
+	S_PENDING_DEL,
 	S_COUNT
 };
 
@@ -130,6 +178,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CONS_NEXT_WAKE] = "SELECT wake_at, id FROM consiliums WHERE wake_at > 0 ORDER BY wake_at LIMIT 1",
 	[S_MSG_APPEND] = "INSERT INTO messages(consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at) VALUES(?,?,?,?,?,?,?,?)",
 	[S_MSG_LIST] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at FROM messages WHERE consilium_id=? ORDER BY id",
+	[S_ALIAS_PUT] = "INSERT INTO thread_alias(alias, target, created_at) VALUES(?,?,?) ON CONFLICT(alias) DO NOTHING",
+	[S_ALIAS_GET] = "SELECT target FROM thread_alias WHERE alias=?",
+	[S_PENDING_PUT] = "INSERT INTO inbound_pending(key, payload, received_at) VALUES(?,?,?) ON CONFLICT(key) DO NOTHING",
+	[S_PENDING_LIST] = "SELECT key, payload FROM inbound_pending WHERE key LIKE ? ESCAPE '\\' ORDER BY id",
+	[S_PENDING_DEL] = "DELETE FROM inbound_pending WHERE key=?",
 	[S_INBOUND_CLAIM] = "INSERT INTO inbound(key, received_at) VALUES(?,?) ON CONFLICT(key) DO NOTHING",
 	[S_OUTBOX_PUT] = "INSERT INTO outbox(key, consilium_id, kind, payload, state, attempts, next_try_at, created_at) VALUES(?,?,?,?,0,0,?,?) ON CONFLICT(key) DO NOTHING",
 	[S_OUTBOX_DUE] = "SELECT id, key, consilium_id, kind, payload, state, attempts, next_try_at, last_error, result, created_at FROM outbox WHERE state < 2 AND next_try_at <= ? ORDER BY id LIMIT ?",
@@ -143,6 +196,15 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FTS_DEL] = "DELETE FROM decisions_fts WHERE rowid=?",
 	[S_FTS_PUT] = "INSERT INTO decisions_fts(question, decision, rationale, workspace, consilium_id, rowid) VALUES(?,?,?,?,?,?)",
 	[S_PRECEDENTS] = "SELECT f.consilium_id, f.question, f.decision, d.updated_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND f.workspace = ? AND d.status IN ('approved','amended') ORDER BY bm25(decisions_fts) LIMIT ?",
+	[S_CONS_FIND_LATEST] = "SELECT id, thread_key, workspace, question, phase, state, step, wake_at, created_at, updated_at FROM consiliums WHERE thread_key=? ORDER BY id DESC LIMIT 1",
+	[S_REM_PUT] = "INSERT INTO reminders(key, consilium_id, task_idx, kind, thread_key, due_at, state, created_at) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(key) DO NOTHING",
+	[S_REM_DUE] = "SELECT id, key, consilium_id, task_idx, kind, thread_key, due_at, state, created_at FROM reminders WHERE state = 0 AND due_at <= ? ORDER BY thread_key, due_at, id LIMIT ?",
+	[S_REM_NEXT] = "SELECT min(due_at) FROM reminders WHERE state = 0",
+	[S_REM_STATE] = "UPDATE reminders SET state=? WHERE id=?",
+	[S_REM_CANCEL_TASK] = "UPDATE reminders SET state=2 WHERE consilium_id=? AND task_idx=? AND state=0",
+	[S_REM_CANCEL_ALL] = "UPDATE reminders SET state=2 WHERE consilium_id=? AND state=0",
+	[S_REM_LIST] = "SELECT id, key, consilium_id, task_idx, kind, thread_key, due_at, state, created_at FROM reminders WHERE consilium_id=? OR ?=0 ORDER BY id",
+	[S_TASKS_THREAD] = "SELECT t.consilium_id, t.idx, t.title, t.owner, t.due, t.status, EXISTS(SELECT 1 FROM reminders r WHERE r.consilium_id=t.consilium_id AND r.task_idx=t.idx AND r.state=0) FROM tasks t JOIN consiliums c ON c.id=t.consilium_id WHERE c.thread_key=? ORDER BY t.consilium_id, t.idx",
 };
 
 struct sqlite_store {
@@ -597,6 +659,153 @@ static int sqlite_inbound_claim(void *impl, const char *key, int64_t now, struct
 	return sqlite3_changes(s->db) == 1 ? 0 : XIO_EDUP;
 }
 
+/* ---- thread aliases ---------------------------------------------------- */
+
+static int sqlite_thread_alias_put(void *impl, const char *alias, const char *target, int64_t now,
+				   struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_ALIAS_PUT, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, alias);
+	bind_text(st, 2, target);
+	sqlite3_bind_int64(st, 3, now);
+	rc = step_done(s, st, err, "put thread alias");
+	if (rc)
+		return rc;
+	return sqlite3_changes(s->db) == 1 ? 0 : XIO_EDUP;
+}
+
+static int sqlite_thread_alias_get(void *impl, const char *alias, char **target, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_ALIAS_GET, err);
+	int rc;
+
+	*target = NULL;
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, alias);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*target = col_text(st, 0);
+		rc = *target ? 0 : xio_err_set(err, XIO_ENOMEM, "out of memory");
+	} else if (rc == SQLITE_DONE) {
+		rc = XIO_ENOTFOUND;
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return db_fail(s, err, "get thread alias");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int sqlite_pending_put(void *impl, const char *key, const char *payload, int64_t now,
+			      struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_PENDING_PUT, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, key);
+	bind_text(st, 2, payload);
+	sqlite3_bind_int64(st, 3, now);
+	rc = step_done(s, st, err, "put pending inbound");
+	if (rc)
+		return rc;
+	return sqlite3_changes(s->db) == 1 ? 0 : XIO_EDUP;
+}
+
+static int sqlite_pending_del(void *impl, const char *key, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_PENDING_DEL, err);
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, key);
+	return step_done(s, st, err, "delete pending inbound");
+}
+
+static int sqlite_pending_list(void *impl, const char *prefix, char ***keys, char ***payloads,
+			       size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_PENDING_LIST, err);
+	char **k = NULL, **p = NULL, *like = NULL;
+	size_t cnt = 0, cap = 0, i, j;
+	int rc = 0, step;
+
+	*keys = *payloads = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	like = malloc(2 * strlen(prefix) + 2);
+	if (!like)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	for (i = j = 0; prefix[i]; i++) {
+		if (prefix[i] == '%' || prefix[i] == '_' || prefix[i] == '\\')
+			like[j++] = '\\';
+		like[j++] = prefix[i];
+	}
+	like[j++] = '%';
+	like[j] = '\0';
+	bind_text(st, 1, like);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			char **nk = realloc(k, nc * sizeof(*k)), **np;
+
+			if (!nk) {
+				rc = xio_err_set(err, XIO_ENOMEM, "out of memory");
+				break;
+			}
+			k = nk;
+			np = realloc(p, nc * sizeof(*p));
+			if (!np) {
+				rc = xio_err_set(err, XIO_ENOMEM, "out of memory");
+				break;
+			}
+			p = np;
+			cap = nc;
+		}
+		k[cnt] = col_text(st, 0);
+		p[cnt] = col_text(st, 1);
+		if (!k[cnt] || !p[cnt]) {
+			free(k[cnt]);
+			free(p[cnt]);
+			rc = xio_err_set(err, XIO_ENOMEM, "out of memory");
+			break;
+		}
+		cnt++;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(s, err, "list pending inbound");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	free(like);
+	if (rc) {
+		for (i = 0; i < cnt; i++) {
+			free(k[i]);
+			free(p[i]);
+		}
+		free(k);
+		free(p);
+		return rc;
+	}
+	*keys = k;
+	*payloads = p;
+	*n = cnt;
+	return 0;
+}
+
 /* ---- outbox ---------------------------------------------------------- */
 
 static int sqlite_outbox_put(void *impl, struct xio_outbox_row *row, struct xio_err *err)
@@ -949,6 +1158,218 @@ out:
 	return rc;
 }
 
+/* ---- follow-up ------------------------------------------------------- */
+
+static int sqlite_consilium_find_latest(void *impl, const char *thread_key,
+					struct xio_consilium_row *out, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_FIND_LATEST, err);
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, thread_key);
+	return fetch_consilium(s, st, out, err, "find latest consilium");
+}
+
+static int sqlite_reminder_put(void *impl, struct xio_reminder_row *row, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_REM_PUT, err);
+	int rc;
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, row->key);
+	sqlite3_bind_int64(st, 2, row->consilium_id);
+	sqlite3_bind_int(st, 3, row->task_idx);
+	bind_text(st, 4, row->kind);
+	bind_text(st, 5, row->thread_key ? row->thread_key : "");
+	sqlite3_bind_int64(st, 6, row->due_at);
+	sqlite3_bind_int(st, 7, row->state);
+	sqlite3_bind_int64(st, 8, row->created_at);
+	rc = step_done(s, st, err, "put reminder");
+	if (rc)
+		return rc;
+	if (sqlite3_changes(s->db) != 1)
+		return XIO_EDUP;
+	row->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int collect_reminders(struct sqlite_store *s, sqlite3_stmt *st,
+			     struct xio_reminder_row **out, size_t *n, struct xio_err *err)
+{
+	struct xio_reminder_row *v = NULL, *nv, *r;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				xio_reminder_rows_free(v, cnt);
+				sqlite3_reset(st);
+				sqlite3_clear_bindings(st);
+				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+			}
+			v = nv;
+		}
+		r = &v[cnt++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(st, 0);
+		r->key = col_text(st, 1);
+		r->consilium_id = sqlite3_column_int64(st, 2);
+		r->task_idx = sqlite3_column_int(st, 3);
+		r->kind = col_text(st, 4);
+		r->thread_key = col_text(st, 5);
+		r->due_at = sqlite3_column_int64(st, 6);
+		r->state = sqlite3_column_int(st, 7);
+		r->created_at = sqlite3_column_int64(st, 8);
+		if (!r->key || !r->kind || !r->thread_key) {
+			xio_reminder_rows_free(v, cnt);
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		xio_reminder_rows_free(v, cnt);
+		return db_fail(s, err, "read reminders");
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static int sqlite_reminders_due(void *impl, int64_t now, size_t max,
+				struct xio_reminder_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_REM_DUE, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	return collect_reminders(s, st, out, n, err);
+}
+
+static int sqlite_reminders_list(void *impl, int64_t consilium_id,
+				 struct xio_reminder_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_REM_LIST, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	sqlite3_bind_int64(st, 2, consilium_id);
+	return collect_reminders(s, st, out, n, err);
+}
+
+static int sqlite_reminder_next(void *impl, int64_t *at, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_REM_NEXT, err);
+	int rc;
+
+	*at = 0;
+	if (!st)
+		return XIO_EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*at = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(s, err, "next reminder");
+}
+
+static int sqlite_reminder_set_state(void *impl, int64_t id, int state, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_REM_STATE, err);
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int(st, 1, state);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(s, st, err, "update reminder");
+}
+
+static int sqlite_reminders_cancel(void *impl, int64_t consilium_id, int task_idx,
+				   struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, task_idx < 0 ? S_REM_CANCEL_ALL : S_REM_CANCEL_TASK, err);
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	if (task_idx >= 0)
+		sqlite3_bind_int(st, 2, task_idx);
+	return step_done(s, st, err, "cancel reminders");
+}
+
+static int sqlite_tasks_of_thread(void *impl, const char *thread_key,
+				  struct xio_task_row **out, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_TASKS_THREAD, err);
+	struct xio_task_row *v = NULL, *nv, *t;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, thread_key);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				xio_task_rows_free(v, cnt);
+				sqlite3_reset(st);
+				sqlite3_clear_bindings(st);
+				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+			}
+			v = nv;
+		}
+		t = &v[cnt++];
+		memset(t, 0, sizeof(*t));
+		t->consilium_id = sqlite3_column_int64(st, 0);
+		t->idx = sqlite3_column_int(st, 1);
+		t->title = col_text(st, 2);
+		t->owner = col_text(st, 3);
+		t->due = col_text(st, 4);
+		t->status = col_text(st, 5);
+		t->pending = sqlite3_column_int(st, 6);
+		if (!t->title || !t->owner || !t->status) {
+			xio_task_rows_free(v, cnt);
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		xio_task_rows_free(v, cnt);
+		return db_fail(s, err, "tasks of thread");
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
 static const struct xio_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -973,6 +1394,19 @@ static const struct xio_store_ops sqlite_ops = {
 	.decision_put = sqlite_decision_put,
 	.decision_get = sqlite_decision_get,
 	.precedents = sqlite_precedents,
+	.consilium_find_latest = sqlite_consilium_find_latest,
+	.reminder_put = sqlite_reminder_put,
+	.reminders_due = sqlite_reminders_due,
+	.reminder_next = sqlite_reminder_next,
+	.reminder_set_state = sqlite_reminder_set_state,
+	.reminders_cancel = sqlite_reminders_cancel,
+	.reminders_list = sqlite_reminders_list,
+	.tasks_of_thread = sqlite_tasks_of_thread,
+	.thread_alias_put = sqlite_thread_alias_put,
+	.thread_alias_get = sqlite_thread_alias_get,
+	.pending_put = sqlite_pending_put,
+	.pending_list = sqlite_pending_list,
+	.pending_del = sqlite_pending_del,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,

@@ -80,5 +80,5 @@ static void run(struct xio_cmd_ctx *x)
 }
 
 const struct xio_command xio_command_agenda = {
-	"agenda", NULL, 0, XIO_PHASES_ALL, "/agenda [item; item; ...]", NULL, run,
+	"agenda", NULL, 0, XIO_PHASES_ALL, "/agenda [item; item; ...]", NULL, run, 0,
 };

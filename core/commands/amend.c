@@ -203,5 +203,5 @@ out:
 
 const struct xio_command xio_command_amend = {
 	"amend", NULL, 2, XIO_PHASE_BIT(XIO_PHASE_APPROVAL),
-	"/amend <field> <text>", "cmd.amend.wrong_phase", run,
+	"/amend <field> <text>", "cmd.amend.wrong_phase", run, 0,
 };

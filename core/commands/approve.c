@@ -11,5 +11,5 @@ static void run(struct xio_cmd_ctx *x)
 
 const struct xio_command xio_command_approve = {
 	"approve", NULL, 0, XIO_PHASE_BIT(XIO_PHASE_APPROVAL),
-	"/approve", "cmd.approve.wrong_phase", run,
+	"/approve", "cmd.approve.wrong_phase", run, 0,
 };

@@ -13,5 +13,5 @@ static void run(struct xio_cmd_ctx *x)
 }
 
 const struct xio_command xio_command_consilium = {
-	"consilium", aliases, 1, XIO_PHASES_ALL, "/consilium <question>", NULL, run,
+	"consilium", aliases, 1, XIO_PHASES_ALL, "/consilium <question>", NULL, run, 0,
 };

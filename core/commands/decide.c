@@ -10,5 +10,5 @@ static void run(struct xio_cmd_ctx *x)
 
 const struct xio_command xio_command_decide = {
 	"decide", NULL, 0, XIO_PHASE_BIT(XIO_PHASE_PREPARATION) | XIO_PHASE_BIT(XIO_PHASE_DISCUSSION),
-	"/decide", "cmd.decide.wrong_phase", run,
+	"/decide", "cmd.decide.wrong_phase", run, 0,
 };

@@ -26,5 +26,5 @@ static void run(struct xio_cmd_ctx *x)
 }
 
 const struct xio_command xio_command_help = {
-	"help", NULL, 0, XIO_PHASES_ALL, "/help", NULL, run,
+	"help", NULL, 0, XIO_PHASES_ALL, "/help", NULL, run, 0,
 };

@@ -27,5 +27,5 @@ static void run(struct xio_cmd_ctx *x)
 }
 
 const struct xio_command xio_command_participants = {
-	"participants", NULL, 0, XIO_PHASES_ALL, "/participants", NULL, run,
+	"participants", NULL, 0, XIO_PHASES_ALL, "/participants", NULL, run, 0,
 };

@@ -17,5 +17,5 @@ static void run(struct xio_cmd_ctx *x)
 
 const struct xio_command xio_command_pause = {
 	"pause", NULL, 0, XIO_PHASE_BIT(XIO_PHASE_PREPARATION) | XIO_PHASE_BIT(XIO_PHASE_DISCUSSION),
-	"/pause", "cmd.pause.wrong_phase", run,
+	"/pause", "cmd.pause.wrong_phase", run, 0,
 };

@@ -24,5 +24,5 @@ static void run(struct xio_cmd_ctx *x)
 
 const struct xio_command xio_command_resume = {
 	"resume", NULL, 0, XIO_PHASE_BIT(XIO_PHASE_PREPARATION) | XIO_PHASE_BIT(XIO_PHASE_DISCUSSION),
-	"/resume", "cmd.resume.wrong_phase", run,
+	"/resume", "cmd.resume.wrong_phase", run, 0,
 };

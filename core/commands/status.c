@@ -25,5 +25,5 @@ static void run(struct xio_cmd_ctx *x)
 }
 
 const struct xio_command xio_command_status = {
-	"status", NULL, 0, XIO_PHASES_ALL, "/status", NULL, run,
+	"status", NULL, 0, XIO_PHASES_ALL, "/status", NULL, run, 0,
 };

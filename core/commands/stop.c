@@ -20,5 +20,5 @@ static void run(struct xio_cmd_ctx *x)
 
 const struct xio_command xio_command_stop = {
 	"stop", NULL, 0, XIO_PHASES_ALL & ~XIO_PHASE_BIT(XIO_PHASE_CLOSED),
-	"/stop", "cmd.stop.wrong_phase", run,
+	"/stop", "cmd.stop.wrong_phase", run, 0,
 };

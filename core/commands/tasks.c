@@ -1,9 +1,12 @@
 /*
- * /tasks — the tasks of the draft or final decision.
+ * /tasks — the tasks of the draft decision; once the decision is approved,
+ * its open tasks with owners and due dates (also in a thread whose
+ * consilium is closed: it is a follow-up command).
  */
 #include "engine_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void run(struct xio_cmd_ctx *x)
 {
@@ -13,7 +16,11 @@ static void run(struct xio_cmd_ctx *x)
 		engine_say(x, XIO_ROLE_SCRIBE, "cmd.tasks.none", NULL);
 		return;
 	}
-	text = engine_render_tasks(x->eng, x->c);
+	if (x->c->phase == XIO_PHASE_CLOSED && x->c->outcome &&
+	    strcmp(x->c->outcome, "approved") == 0)
+		text = engine_render_open_tasks(x->eng, x->c);
+	else
+		text = engine_render_tasks(x->eng, x->c);
 	if (!text) {
 		x->out->oom = 1;
 		return;
@@ -23,5 +30,5 @@ static void run(struct xio_cmd_ctx *x)
 }
 
 const struct xio_command xio_command_tasks = {
-	"tasks", NULL, 0, XIO_PHASES_ALL, "/tasks", NULL, run,
+	"tasks", NULL, 0, XIO_PHASES_ALL, "/tasks", NULL, run, 1,
 };
