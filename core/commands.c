@@ -64,8 +64,11 @@ const struct xio_command *xio_command_parse(const char *line, char *name_out, si
 	if (*p != '/')
 		return NULL;
 	start = ++p;
-	/* Telegram: 1-32 of [a-z0-9_]; we also accept '-' and upper case. */
-	while (*p && (isalnum((unsigned char)*p) || *p == '_' || *p == '-'))
+	/* Telegram: 1-32 of [a-z0-9_]; we also accept '-', upper case and
+	 * non-ASCII letters (UTF-8 bytes), so that "/консилиум" reaches its
+	 * alias rather than passing for plain text. */
+	while (*p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80 || *p == '_' ||
+		      *p == '-'))
 		p++;
 	len = (size_t)(p - start);
 	if (n) {

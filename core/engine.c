@@ -129,6 +129,34 @@ void engine_post(struct xio_cmd_ctx *x, enum xio_role role, const char *text)
 	engine_act(x->out, XIO_ACT_POST, role_persona(x->eng, role), text, NULL);
 }
 
+void engine_post_owned(struct xio_cmd_ctx *x, enum xio_role role, char *text)
+{
+	if (!text) {
+		x->out->oom = 1;
+		return;
+	}
+	engine_post(x, role, text);
+	free(text);
+}
+
+void engine_json_put(json_object *o, const char *k, json_object *v, int *oom)
+{
+	/* a constant key: json-c 0.16 leaks its copy of a key when growing
+	 * the table fails */
+	if (!v || !o || json_object_object_add_ex(o, k, v, JSON_C_OBJECT_ADD_CONSTANT_KEY)) {
+		json_object_put(v);
+		*oom = 1;
+	}
+}
+
+void engine_json_push(json_object *arr, json_object *v, int *oom)
+{
+	if (!v || !arr || json_object_array_add(arr, v)) {
+		json_object_put(v);
+		*oom = 1;
+	}
+}
+
 void engine_say(struct xio_cmd_ctx *x, enum xio_role role, const char *key, ...)
 {
 	/* xio_i18n_format takes varargs; rebuild the pair list (at most 8). */
@@ -407,7 +435,7 @@ void engine_to_decision(struct xio_cmd_ctx *x, const char *reason_key)
 	engine_act(x->out, XIO_ACT_PRODUCE, NULL, NULL, NULL);
 }
 
-static void stamp_decision(struct xio_consilium *c, const char *status, int64_t now)
+static void stamp_decision(struct xio_consilium *c, const char *status, int64_t now, int *oom)
 {
 	char ts[40];
 	time_t secs = (time_t)(now / 1000);
@@ -417,10 +445,10 @@ static void stamp_decision(struct xio_consilium *c, const char *status, int64_t 
 		return;
 	gmtime_r(&secs, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_object_object_add(c->decision, "status", json_object_new_string(status));
-	json_object_object_add(c->decision, "updated_at", json_object_new_string(ts));
+	engine_json_put(c->decision, "status", json_object_new_string(status), oom);
+	engine_json_put(c->decision, "updated_at", json_object_new_string(ts), oom);
 	if (!json_object_object_get_ex(c->decision, "created_at", NULL))
-		json_object_object_add(c->decision, "created_at", json_object_new_string(ts));
+		engine_json_put(c->decision, "created_at", json_object_new_string(ts), oom);
 }
 
 void engine_approve(struct xio_cmd_ctx *x)
@@ -429,7 +457,7 @@ void engine_approve(struct xio_cmd_ctx *x)
 
 	engine_set_phase(x, XIO_PHASE_CLOSED);
 	set_str(&c->outcome, "approved", &x->out->oom);
-	stamp_decision(c, "approved", x->now);
+	stamp_decision(c, "approved", x->now, &x->out->oom);
 	engine_act(x->out, XIO_ACT_RECORD, NULL, NULL, "approved");
 	engine_say(x, XIO_ROLE_MODERATOR, "mod.approved", "name", x->author, NULL);
 	engine_act(x->out, XIO_ACT_EXPORT, NULL, NULL, NULL);
@@ -467,6 +495,7 @@ static void on_start(struct xio_cmd_ctx *x)
 		static const char *const keys[] = { "agenda.context", "agenda.options",
 						    "agenda.risks", "agenda.decision" };
 
+		free(c->agenda); /* an empty array from a stored state */
 		c->agenda = calloc(XIO_ARRAY_LEN(keys), sizeof(char *));
 		if (!c->agenda) {
 			x->out->oom = 1;
@@ -546,7 +575,6 @@ static void on_decision_ready(struct xio_cmd_ctx *x)
 {
 	struct xio_consilium *c = x->c;
 	json_object *parts;
-	char *text;
 	size_t i;
 
 	if (c->phase != XIO_PHASE_DECISION)
@@ -563,20 +591,14 @@ static void on_decision_ready(struct xio_cmd_ctx *x)
 	set_str(&c->decision_source, x->ev->source, &x->out->oom);
 	parts = json_object_new_array();
 	for (i = 0; parts && i < c->nparts; i++)
-		json_object_array_add(parts, json_object_new_string(c->parts[i].name));
-	json_object_object_add(c->decision, "participants", parts);
-	stamp_decision(c, "draft", x->now);
+		engine_json_push(parts, json_object_new_string(c->parts[i].name), &x->out->oom);
+	engine_json_put(c->decision, "participants", parts, &x->out->oom);
+	stamp_decision(c, "draft", x->now, &x->out->oom);
 	engine_act(x->out, XIO_ACT_RECORD, NULL, NULL, "draft");
 	if (x->ev->note)
 		engine_post(x, XIO_ROLE_SCRIBE, x->ev->note);
-	text = engine_render_decision(x->eng, c);
-	if (text)
-		engine_post(x, XIO_ROLE_INTEGRATOR, text);
-	free(text);
-	text = engine_render_tasks(x->eng, c);
-	if (text)
-		engine_post(x, XIO_ROLE_SCRIBE, text);
-	free(text);
+	engine_post_owned(x, XIO_ROLE_INTEGRATOR, engine_render_decision(x->eng, c));
+	engine_post_owned(x, XIO_ROLE_SCRIBE, engine_render_tasks(x->eng, c));
 	if (x->eng->require_approval) {
 		engine_set_phase(x, XIO_PHASE_APPROVAL);
 		engine_say(x, XIO_ROLE_MODERATOR, "mod.approval_ask", NULL);

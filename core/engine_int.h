@@ -49,6 +49,18 @@ void engine_say(struct xio_cmd_ctx *x, enum xio_role role, const char *key, ...)
 /* Posts literal text as the persona with role. */
 void engine_post(struct xio_cmd_ctx *x, enum xio_role role, const char *text);
 
+/* Posts text (which may be NULL: a render that ran out of memory, then the
+ * step is flagged oom rather than a post silently dropped) and frees it. */
+void engine_post_owned(struct xio_cmd_ctx *x, enum xio_role role, char *text);
+
+/* Sets o[k] = v, k a string literal.  On failure — v NULL from a failed
+ * allocation, or the add itself — releases v and sets *oom, so a decision
+ * log never loses a field silently. */
+void engine_json_put(json_object *o, const char *k, json_object *v, int *oom);
+
+/* Appends v to the array arr; failures as engine_json_put. */
+void engine_json_push(json_object *arr, json_object *v, int *oom);
+
 /* The one writer of c->phase: logs old -> new. */
 void engine_set_phase(struct xio_cmd_ctx *x, enum xio_phase to);
 

@@ -283,6 +283,51 @@ static size_t person_at(const struct ex *x, const struct person *h, size_t p, si
 	return q - p;
 }
 
+/*
+ * A Russian third-person future after a name ("Борис поднимет реплику",
+ * "Вера починит деплой"): the lexicon cannot list every verb, so a word is
+ * taken as one when it has a perfective prefix and a 3rd-person singular
+ * ending, and is not an imperfective in -ывает/-ивает/-яет nor a verb of
+ * speech or thought ("Борис понимает, что ...").  Returns its length or 0.
+ */
+static size_t ru_future_verb(const struct ex *x, size_t q, size_t e)
+{
+	static const char *const prefixes[] = { "по", "под", "при", "за", "вы", "до", "пере",
+		"от", "на", "раз", "рас", "про", "об", "со", "вз", NULL };
+	static const char *const imperfective[] = { "ывает", "ивает", "яет", NULL };
+	static const char *const not_tasks[] = { "понимает", "полагает", "предлагает",
+		"отвечает", "помнит", "просит", "получает", "попадает", "подходит",
+		"зависит", "находит", "происходит", "относит", "подразумевает", "значит",
+		"напоминает", "забывает", "называет", "думает", "говорит", "хочет", NULL };
+	const char *t = x->f;
+	size_t end = q, i, pl;
+	int pref = 0;
+
+	while (end < e && is_wc((unsigned char)t[end]))
+		end++;
+	if (end - q < 10 || (unsigned char)t[q] < 0x80) /* 5+ Cyrillic letters */
+		return 0;
+	for (i = 0; prefixes[i]; i++) {
+		pl = strlen(prefixes[i]);
+		if (end - q > pl + 6 && !memcmp(t + q, prefixes[i], pl))
+			pref = 1;
+	}
+	if (!pref)
+		return 0;
+	if (!((end - q >= 4 && (!memcmp(t + end - 4, "ит", 4) || !memcmp(t + end - 4, "ет", 4))) ||
+	      (end - q >= 4 && !memcmp(t + end - 4, "ёт", 4))))
+		return 0;
+	for (i = 0; imperfective[i]; i++) {
+		pl = strlen(imperfective[i]);
+		if (end - q > pl && !memcmp(t + end - pl, imperfective[i], pl))
+			return 0;
+	}
+	for (i = 0; not_tasks[i]; i++)
+		if (strlen(not_tasks[i]) == end - q && !memcmp(t + q, not_tasks[i], end - q))
+			return 0;
+	return end - q;
+}
+
 /* The first person named in [s,e), with the role the wording gives them. */
 static int find_mention(const struct ex *x, size_t s, size_t e, size_t cs, struct mention *m)
 {
@@ -363,6 +408,10 @@ static int find_mention(const struct ex *x, size_t s, size_t e, size_t cs, struc
 		m->role = ROLE_AGENT;
 		if (match_at(x, q, q + l, modal) == l)
 			m->cut_end = q + l;
+		return 1;
+	}
+	if (ru_future_verb(x, q, e)) {
+		m->role = ROLE_AGENT;
 		return 1;
 	}
 	/* "assign to Bob", "пусть Катя", "поручим Кате" */

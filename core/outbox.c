@@ -26,6 +26,8 @@ struct xio_outbox {
 	uv_timer_t timer;
 	int timer_armed_for_kick;
 	int stopped;
+	int freed;         /* xio_outbox_free was called */
+	int timer_closed;  /* and the timer's close callback has run */
 	unsigned seed;
 	/* consiliums with a job in flight (small: bounded by MAX_RUNNING) */
 	int64_t running[MAX_RUNNING];
@@ -73,12 +75,23 @@ int xio_outbox_new(struct xio_outbox **out, uv_loop_t *loop, struct xio_store *s
 	return 0;
 }
 
+static void release(struct xio_outbox *ob)
+{
+	free(ob->handlers);
+	free(ob);
+}
+
+/* The dispatcher outlives xio_outbox_free while jobs are out: a handler may
+ * still finish one (a reply arriving during shutdown), and its
+ * xio_outbox_done must find the struct.  The last of the timer's close and
+ * the last job frees it. */
 static void free_cb(uv_handle_t *h)
 {
 	struct xio_outbox *ob = h->data;
 
-	free(ob->handlers);
-	free(ob);
+	ob->timer_closed = 1;
+	if (ob->nrunning == 0)
+		release(ob);
 }
 
 void xio_outbox_free(struct xio_outbox *ob)
@@ -86,6 +99,7 @@ void xio_outbox_free(struct xio_outbox *ob)
 	if (!ob)
 		return;
 	ob->stopped = 1;
+	ob->freed = 1;
 	uv_close((uv_handle_t *)&ob->timer, free_cb);
 }
 
@@ -181,8 +195,19 @@ void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 {
 	struct xio_outbox *ob = job->ob;
 	struct xio_outbox_row *row = &job->row;
-	int64_t now = xio_clock_now(ob->clock);
+	int64_t now;
 
+	if (ob->freed) {
+		/* Shut down: the store may be closing.  The row stays in flight
+		 * and the next process checks its outcome before acting again. */
+		running_remove(ob, row->consilium_id);
+		xio_outbox_row_release(row);
+		free(job);
+		if (ob->timer_closed && ob->nrunning == 0)
+			release(ob);
+		return;
+	}
+	now = xio_clock_now(ob->clock);
 	if (rc == XIO_EDUP) {
 		ob->stats.performed++;
 	} else if (rc == 0) {

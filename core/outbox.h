@@ -50,7 +50,10 @@ struct xio_outbox_opts {
 /*
  * Creates a dispatcher on loop for store.  Returns 0 or XIO_ENOMEM.  Free
  * with xio_outbox_free (jobs still in flight are abandoned and will be
- * resumed, as unknown outcomes, by the next process).
+ * resumed, as unknown outcomes, by the next process).  A handler may still
+ * call xio_outbox_done on such a job after the free: the row is then left in
+ * flight (the store is not touched) and the memory is released once the last
+ * job is finished and the loop has closed the timer.
  */
 int xio_outbox_new(struct xio_outbox **out, uv_loop_t *loop, struct xio_store *store,
 		   const struct xio_clock *clock, struct xio_log *log,
@@ -69,7 +72,8 @@ void xio_outbox_kick(struct xio_outbox *ob);
  * Finishes a job.  rc 0: done (result is stored, may be NULL).  XIO_EDUP: the
  * handler already marked the row done inside its own transaction.
  * XIO_EAGAIN: retry (after retry_after_ms when >= 0, else backoff).  Another
- * negative code: failed for good (logged with msg).  Frees the job.
+ * negative code: failed for good (logged with msg).  Frees the job.  After
+ * xio_outbox_free it only frees the job.
  */
 void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 		     const char *result, const char *msg);

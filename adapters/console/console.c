@@ -314,33 +314,47 @@ static size_t speaker_prefix(const char *s)
 	return 0;
 }
 
+int xio_console_parse_line(char *line, const char *user, char *author, size_t author_size,
+			   const char **text)
+{
+	char *t = line;
+	size_t nl, len;
+
+	*text = NULL;
+	if (author_size)
+		author[0] = '\0';
+	len = strlen(t);
+	while (len && isspace((unsigned char)t[len - 1]))
+		t[--len] = '\0';
+	while (*t && isspace((unsigned char)*t))
+		t++;
+	if (!*t)
+		return 0;
+	nl = speaker_prefix(t);
+	if (nl) {
+		snprintf(author, author_size, "%.*s", (int)nl, t);
+		t += nl + 1;
+		while (*t == ' ')
+			t++;
+		if (!*t)
+			return 0;
+	} else {
+		snprintf(author, author_size, "%s", user ? user : "");
+	}
+	*text = t;
+	return 1;
+}
+
 static void feed_line(struct xio_console *c, const struct line *l)
 {
 	char author[64], id[128];
-	const char *text = l->text;
+	const char *text;
 	struct xio_inbound in = { 0 };
 	struct xio_err err;
-	size_t nl, len;
 	int rc;
 
-	len = strlen(text);
-	while (len && (text[len - 1] == '\r' || isspace((unsigned char)text[len - 1])))
-		l->text[--len] = '\0';
-	while (*text && isspace((unsigned char)*text))
-		text++;
-	if (!*text)
+	if (!xio_console_parse_line(l->text, c->user, author, sizeof(author), &text))
 		return;
-	nl = speaker_prefix(text);
-	if (nl) {
-		snprintf(author, sizeof(author), "%.*s", (int)nl, text);
-		text += nl + 1;
-		while (*text == ' ')
-			text++;
-		if (!*text)
-			return;
-	} else {
-		snprintf(author, sizeof(author), "%s", c->user);
-	}
 	snprintf(id, sizeof(id), "console:%s:%ld", c->session, l->no);
 	in.platform = "console";
 	in.chat = "local";

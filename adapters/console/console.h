@@ -64,6 +64,17 @@ void xio_console_stop(struct xio_console *c);
 /* Closes handles and frees; the loop must run afterwards to finish closing. */
 void xio_console_free(struct xio_console *c);
 
+/*
+ * Splits one input line as the console reads it.  Trims line in place; when
+ * it starts "Name: text" with a plausible name (a letter first, at most three
+ * words and 40 bytes), copies Name into author, otherwise copies user.
+ * Returns 1 and points *text into line at what was said, or 0 (and *text
+ * NULL) when nothing is left to say.  author is always NUL-terminated when
+ * author_size > 0 (truncated to fit).
+ */
+int xio_console_parse_line(char *line, const char *user, char *author, size_t author_size,
+			   const char **text);
+
 /* The chat port of this adapter. */
 struct xio_chat xio_console_chat(struct xio_console *c);
 

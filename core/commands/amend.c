@@ -33,7 +33,7 @@ static const char *after_word(const char *s, char *word, size_t n)
 	return s;
 }
 
-static json_object *new_task(const char *text, const char *author)
+static json_object *new_task(const char *text, const char *author, int *oom)
 {
 	json_object *t = json_object_new_object();
 	char owner[128] = "", title[1024];
@@ -59,17 +59,24 @@ static json_object *new_task(const char *text, const char *author)
 	}
 	for (size_t n = strlen(title); n && isspace((unsigned char)title[n - 1]); n--)
 		title[n - 1] = '\0';
-	json_object_object_add(t, "title", json_object_new_string(title));
-	json_object_object_add(t, "owner", json_object_new_string(*owner ? owner : author));
-	json_object_object_add(t, "due", NULL);
-	json_object_object_add(t, "priority", json_object_new_string("medium"));
-	json_object_object_add(t, "status", json_object_new_string("open"));
-	json_object_object_add(t, "confidence", json_object_new_double(1.0));
+	if (!t) {
+		*oom = 1;
+		return NULL;
+	}
+	engine_json_put(t, "title", json_object_new_string(title), oom);
+	engine_json_put(t, "owner", json_object_new_string(*owner ? owner : author), oom);
+	if (json_object_object_add_ex(t, "due", NULL, JSON_C_OBJECT_ADD_CONSTANT_KEY))
+		*oom = 1;
+	engine_json_put(t, "priority", json_object_new_string("medium"), oom);
+	engine_json_put(t, "status", json_object_new_string("open"), oom);
+	engine_json_put(t, "confidence", json_object_new_double(1.0), oom);
 	return t;
 }
 
 static int amend_task(struct xio_cmd_ctx *x, json_object *tasks, const char *rest)
 {
+	static const char *const fields[] = { "owner", "due", "priority", "title", "status", NULL };
+	const char *const *key;
 	char num[16], field[32];
 	const char *value;
 	json_object *t;
@@ -79,19 +86,39 @@ static int amend_task(struct xio_cmd_ctx *x, json_object *tasks, const char *res
 	value = after_word(rest, num, sizeof(num));
 	n = strtol(num, &end, 10);
 	if (*num == '\0' || *end != '\0') {
-		json_object_array_add(tasks, new_task(rest, x->author));
+		engine_json_push(tasks, new_task(rest, x->author, &x->out->oom), &x->out->oom);
 		return 0;
 	}
 	value = after_word(value, field, sizeof(field));
 	if (n < 1 || (size_t)n > json_object_array_length(tasks) || !*value)
 		return -1;
 	t = json_object_array_get_idx(tasks, (size_t)n - 1);
-	if (strcmp(field, "owner") && strcmp(field, "due") && strcmp(field, "priority") &&
-	    strcmp(field, "title") && strcmp(field, "status"))
+	if (!json_object_is_type(t, json_type_object))
+		return -1; /* a damaged stored state: never assert inside json-c */
+	for (key = fields; *key && strcmp(*key, field); key++)
+		;
+	if (!*key)
 		return -1;
-	json_object_object_add(t, field, json_object_new_string(value));
-	json_object_object_add(t, "confidence", json_object_new_double(1.0));
+	engine_json_put(t, *key, json_object_new_string(value), &x->out->oom);
+	engine_json_put(t, "confidence", json_object_new_double(1.0), &x->out->oom);
 	return 0;
+}
+
+/* The array log[key], made one if missing or (from a damaged state) not an
+ * array: json-c asserts on adding to anything else.  NULL if out of memory. */
+static json_object *array_at(json_object *log, const char *key)
+{
+	json_object *arr;
+
+	if (json_object_object_get_ex(log, key, &arr) && json_object_is_type(arr, json_type_array))
+		return arr;
+	int oom = 0;
+
+	arr = json_object_new_array();
+	json_object_get(arr); /* kept alive to be returned */
+	engine_json_put(log, key, arr, &oom);
+	json_object_put(arr);
+	return oom ? NULL : arr;
 }
 
 static void run(struct xio_cmd_ctx *x)
@@ -101,10 +128,12 @@ static void run(struct xio_cmd_ctx *x)
 	struct xio_err err = { 0 };
 	char field[32];
 	const char *value = after_word(x->args, field, sizeof(field));
-	char *text;
 	int bad = 0;
 
-	if (!c->decision || json_object_deep_copy(c->decision, &log, NULL) ||
+	/* no draft in an approval phase only comes from a damaged state: amend
+	 * an empty one rather than report it as out of memory */
+	if ((c->decision ? json_object_deep_copy(c->decision, &log, NULL)
+			 : !(log = json_object_new_object())) ||
 	    (c->tasks ? json_object_deep_copy(c->tasks, &tasks, NULL)
 		      : !(tasks = json_object_new_array()))) {
 		x->out->oom = 1;
@@ -112,37 +141,39 @@ static void run(struct xio_cmd_ctx *x)
 	}
 	if (!strcasecmp(field, "question") || !strcasecmp(field, "decision") ||
 	    !strcasecmp(field, "rationale")) {
-		for (char *f = field; *f; f++)
-			*f = (char)tolower((unsigned char)*f);
-		json_object_object_add(log, field, json_object_new_string(value));
-	} else if (!strcasecmp(field, "alternative")) {
-		json_object *a = json_object_new_object();
+		const char *key = !strcasecmp(field, "question") ? "question"
+				  : !strcasecmp(field, "decision") ? "decision" : "rationale";
 
-		json_object_object_add(a, "title", json_object_new_string(value));
-		json_object_object_add(a, "pros", json_object_new_array());
-		json_object_object_add(a, "cons", json_object_new_array());
-		if (!json_object_object_get_ex(log, "alternatives", &arr)) {
-			arr = json_object_new_array();
-			json_object_object_add(log, "alternatives", arr);
-		}
-		json_object_array_add(arr, a);
-	} else if (!strcasecmp(field, "risk")) {
-		json_object *r = json_object_new_object();
+		engine_json_put(log, key, json_object_new_string(value), &x->out->oom);
+	} else if (!strcasecmp(field, "alternative") || !strcasecmp(field, "risk")) {
+		int alt = !strcasecmp(field, "alternative");
+		json_object *item = json_object_new_object();
 
-		json_object_object_add(r, "description", json_object_new_string(value));
-		json_object_object_add(r, "impact", json_object_new_int(3));
-		json_object_object_add(r, "probability", json_object_new_int(3));
-		json_object_object_add(r, "mitigation", json_object_new_string(""));
-		if (!json_object_object_get_ex(log, "risks", &arr)) {
-			arr = json_object_new_array();
-			json_object_object_add(log, "risks", arr);
+		arr = item ? array_at(log, alt ? "alternatives" : "risks") : NULL;
+		if (!arr) {
+			json_object_put(item);
+			x->out->oom = 1;
+			goto out;
 		}
-		json_object_array_add(arr, r);
+		if (alt) {
+			engine_json_put(item, "title", json_object_new_string(value), &x->out->oom);
+			engine_json_put(item, "pros", json_object_new_array(), &x->out->oom);
+			engine_json_put(item, "cons", json_object_new_array(), &x->out->oom);
+		} else {
+			engine_json_put(item, "description", json_object_new_string(value),
+					&x->out->oom);
+			engine_json_put(item, "impact", json_object_new_int(3), &x->out->oom);
+			engine_json_put(item, "probability", json_object_new_int(3), &x->out->oom);
+			engine_json_put(item, "mitigation", json_object_new_string(""), &x->out->oom);
+		}
+		engine_json_push(arr, item, &x->out->oom);
 	} else if (!strcasecmp(field, "task")) {
 		bad = amend_task(x, tasks, value);
 	} else {
 		bad = 1;
 	}
+	if (x->out->oom)
+		goto out;
 	if (bad) {
 		engine_say(x, XIO_ROLE_MODERATOR, "cmd.amend.usage", NULL);
 		goto out;
@@ -151,7 +182,9 @@ static void run(struct xio_cmd_ctx *x)
 		engine_say(x, XIO_ROLE_MODERATOR, "cmd.amend.invalid", "reason", err.msg, NULL);
 		goto out;
 	}
-	json_object_object_add(log, "status", json_object_new_string("amended"));
+	engine_json_put(log, "status", json_object_new_string("amended"), &x->out->oom);
+	if (x->out->oom)
+		goto out;
 	json_object_put(c->decision);
 	json_object_put(c->tasks);
 	c->decision = log;
@@ -159,11 +192,10 @@ static void run(struct xio_cmd_ctx *x)
 	log = tasks = NULL;
 	engine_act(x->out, XIO_ACT_RECORD, NULL, NULL, "amended");
 	engine_say(x, XIO_ROLE_MODERATOR, "cmd.amend.done", "name", x->author, "field", field, NULL);
-	text = !strcasecmp(field, "task") ? engine_render_tasks(x->eng, c)
-					  : engine_render_decision(x->eng, c);
-	if (text)
-		engine_post(x, !strcasecmp(field, "task") ? XIO_ROLE_SCRIBE : XIO_ROLE_INTEGRATOR, text);
-	free(text);
+	if (!strcasecmp(field, "task"))
+		engine_post_owned(x, XIO_ROLE_SCRIBE, engine_render_tasks(x->eng, c));
+	else
+		engine_post_owned(x, XIO_ROLE_INTEGRATOR, engine_render_decision(x->eng, c));
 out:
 	json_object_put(log);
 	json_object_put(tasks);
