@@ -2,6 +2,7 @@
  * app.c — wiring and the shutdown order.
  */
 #include "app.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ static void stop_cb(struct xio_loop *loop, void *ud)
 		xio_console_stop(app->console);
 	if (app->outbox)
 		xio_outbox_stop(app->outbox);
+	/* llm */
+	xio_wire_llm_stop(app);
 	if (app->runner_on) {
 		xio_runner_release(&app->runner);
 		app->runner_on = 0;
@@ -243,6 +246,10 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 		if (rc)
 			return rc;
 	}
+	/* llm */
+	rc = xio_wire_llm_start(app, err);
+	if (rc)
+		return rc;
 	xio_loop_handle_signals(&app->loop, stop_cb, app);
 	return 0;
 }

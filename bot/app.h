@@ -40,6 +40,7 @@ struct xio_app {
 	struct xio_producer producer;
 	int producer_on;
 	struct xio_console *console;
+	struct xio_wire_llm *llm;   /* llm: NULL unless llm.base_url is set */
 	struct xio_metrics *metrics;
 	struct xio_http_server *http;
 	uv_timer_t stats_timer;

@@ -92,6 +92,32 @@ static const char *const migrations[] = {
 	"CREATE VIRTUAL TABLE decisions_fts USING fts5(\n"
 	"  question, decision, rationale, workspace UNINDEXED,\n"
 	"  consilium_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');\n",
+	/* 3: LLM calls (usage and latency per completion) and the running
+	 * summaries that stand in for the older turns of long transcripts. */
+	"CREATE TABLE llm_calls (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  consilium_id INTEGER NOT NULL,\n"
+	"  outbox_key TEXT NOT NULL DEFAULT '',\n"
+	"  purpose TEXT NOT NULL,\n"
+	"  persona_id TEXT NOT NULL DEFAULT '',\n"
+	"  model TEXT NOT NULL DEFAULT '',\n"
+	"  outcome TEXT NOT NULL,\n"
+	"  error TEXT,\n"
+	"  prompt_tokens INTEGER NOT NULL DEFAULT -1,\n"
+	"  completion_tokens INTEGER NOT NULL DEFAULT -1,\n"
+	"  latency_ms INTEGER NOT NULL DEFAULT 0,\n"
+	"  first_token_ms INTEGER NOT NULL DEFAULT -1,\n"
+	"  overhead_ms INTEGER NOT NULL DEFAULT 0,\n"
+	"  attempts INTEGER NOT NULL DEFAULT 0,\n"
+	"  created_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX llm_calls_consilium ON llm_calls(consilium_id);\n"
+	"CREATE TABLE llm_summaries (\n"
+	"  consilium_id INTEGER PRIMARY KEY,\n"
+	"  upto_message_id INTEGER NOT NULL,\n"
+	"  text TEXT NOT NULL,\n"
+	"  updated_at INTEGER NOT NULL\n"
+	");\n",
 };
 
 enum stmt_id {
@@ -117,6 +143,9 @@ enum stmt_id {
 	S_FTS_DEL,
 	S_FTS_PUT,
 	S_PRECEDENTS,
+	S_LLM_CALL_PUT,
+	S_LLM_SUMMARY_GET,
+	S_LLM_SUMMARY_PUT,
 	S_COUNT
 };
 
@@ -143,6 +172,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FTS_DEL] = "DELETE FROM decisions_fts WHERE rowid=?",
 	[S_FTS_PUT] = "INSERT INTO decisions_fts(question, decision, rationale, workspace, consilium_id, rowid) VALUES(?,?,?,?,?,?)",
 	[S_PRECEDENTS] = "SELECT f.consilium_id, f.question, f.decision, d.updated_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND f.workspace = ? AND d.status IN ('approved','amended') ORDER BY bm25(decisions_fts) LIMIT ?",
+	[S_LLM_CALL_PUT] = "INSERT INTO llm_calls(consilium_id, outbox_key, purpose, persona_id, model, outcome, error, prompt_tokens, completion_tokens, latency_ms, first_token_ms, overhead_ms, attempts, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[S_LLM_SUMMARY_GET] = "SELECT text, upto_message_id FROM llm_summaries WHERE consilium_id=?",
+	[S_LLM_SUMMARY_PUT] = "INSERT INTO llm_summaries(consilium_id, upto_message_id, text, updated_at) VALUES(?,?,?,?) ON CONFLICT(consilium_id) DO UPDATE SET upto_message_id=excluded.upto_message_id, text=excluded.text, updated_at=excluded.updated_at",
 };
 
 struct sqlite_store {
@@ -949,6 +981,72 @@ out:
 	return rc;
 }
 
+static int sqlite_llm_call_put(void *impl, const struct xio_llm_call_row *c, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_LLM_CALL_PUT, err);
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, c->consilium_id);
+	bind_text(st, 2, c->outbox_key ? c->outbox_key : "");
+	bind_text(st, 3, c->purpose ? c->purpose : "");
+	bind_text(st, 4, c->persona_id ? c->persona_id : "");
+	bind_text(st, 5, c->model ? c->model : "");
+	bind_text(st, 6, c->outcome ? c->outcome : "error");
+	bind_text(st, 7, c->error);
+	sqlite3_bind_int64(st, 8, c->prompt_tokens);
+	sqlite3_bind_int64(st, 9, c->completion_tokens);
+	sqlite3_bind_int64(st, 10, c->latency_ms);
+	sqlite3_bind_int64(st, 11, c->first_token_ms);
+	sqlite3_bind_int64(st, 12, c->overhead_ms);
+	sqlite3_bind_int64(st, 13, c->attempts);
+	sqlite3_bind_int64(st, 14, c->created_at);
+	return step_done(s, st, err, "record llm call");
+}
+
+static int sqlite_llm_summary_get(void *impl, int64_t consilium_id, char **text,
+				  int64_t *upto_message_id, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_LLM_SUMMARY_GET, err);
+	int rc;
+
+	*text = NULL;
+	*upto_message_id = 0;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*text = col_text(st, 0);
+		*upto_message_id = sqlite3_column_int64(st, 1);
+		rc = *text ? 0 : xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+	} else if (rc == SQLITE_DONE) {
+		rc = XIO_ENOTFOUND;
+	} else {
+		rc = db_fail(s, err, "read llm summary");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int sqlite_llm_summary_put(void *impl, int64_t consilium_id, const char *text,
+				  int64_t upto_message_id, int64_t now, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_LLM_SUMMARY_PUT, err);
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	sqlite3_bind_int64(st, 2, upto_message_id);
+	bind_text(st, 3, text ? text : "");
+	sqlite3_bind_int64(st, 4, now);
+	return step_done(s, st, err, "store llm summary");
+}
+
 static const struct xio_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -973,6 +1071,9 @@ static const struct xio_store_ops sqlite_ops = {
 	.decision_put = sqlite_decision_put,
 	.decision_get = sqlite_decision_get,
 	.precedents = sqlite_precedents,
+	.llm_call_put = sqlite_llm_call_put,
+	.llm_summary_get = sqlite_llm_summary_get,
+	.llm_summary_put = sqlite_llm_summary_put,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,
