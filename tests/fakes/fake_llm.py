@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import re
+import select
 import signal
 import socket
 import sys
@@ -240,13 +241,15 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_control"):
             cfg = json.loads(raw or b"{}")
             with LOCK:
+                if cfg.get("reset"):
+                    STATE.update(requests=0, by_kind={}, max_in_flight=0, bodies=[])
                 if "faults" in cfg:
                     STATE["faults"] = cfg["faults"]
                 if "latency_ms" in cfg:
                     STATE["latency_ms"] = cfg["latency_ms"]
             self.send_json(200, {"ok": True})
             return
-        if not self.path.endswith("/chat/completions"):
+        if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
             self.send_json(404, {"error": {"message": f"Unknown path {self.path}",
                                            "type": "invalid_request_error", "code": 404}})
             return
@@ -348,7 +351,15 @@ class Handler(BaseHTTPRequestHandler):
 
         self.event(delta({"role": "assistant", "content": ""}))
         if fk == "stall":
-            STOP.wait(60)
+            # not counted as in flight; ends when the client hangs up
+            with LOCK:
+                STATE["in_flight"] -= 1
+            try:
+                select.select([self.connection], [], [], 60)
+            finally:
+                with LOCK:
+                    STATE["in_flight"] += 1
+            self.close_connection = True
             return
         if fk == "error_chunk":
             self.event({"error": {"message": "The model overloaded mid-stream", "type": "server_error",
