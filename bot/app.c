@@ -40,6 +40,8 @@ static void stop_cb(struct xio_loop *loop, void *ud)
 		xio_outbox_stop(app->outbox);
 	/* slack */
 	xio_wire_slack_stop(app);
+	/* llm */
+	xio_wire_llm_stop(app);
 	if (app->runner_on) {
 		xio_runner_release(&app->runner);
 		app->runner_on = 0;
@@ -263,8 +265,14 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	}
 	/* slack */
 	rc = xio_wire_slack_start(app, err);
+	if (rc)
+		return rc;
 	/* ops */
 	rc = xio_wire_ops_start(app, err);
+	if (rc)
+		return rc;
+	/* llm */
+	rc = xio_wire_llm_start(app, err);
 	if (rc)
 		return rc;
 	xio_loop_handle_signals(&app->loop, stop_cb, app);

@@ -43,6 +43,7 @@ struct xio_app {
 	struct xio_console *console;
 	struct xio_sched *sched;    /* followup */
 	struct xio_slack *slack;    /* slack */
+	struct xio_wire_llm *llm;   /* llm: NULL unless llm.base_url is set */
 	struct xio_metrics *metrics;
 	struct xio_http_server *http;
 	struct xio_notion *notion;  /* NULL when notion.token is empty */

@@ -25,5 +25,12 @@ int xio_notion_opts_from_config(struct xio_notion_opts *o, const struct xio_conf
 /* ops: the HTTP API, event stream, audit and operations metrics. */
 int xio_wire_ops_start(struct xio_app *app, struct xio_err *err);
 void xio_wire_ops_stop(struct xio_app *app);
+#include "err.h"
+
+struct xio_app;
+
+/* LLM: with llm.base_url set, AI experts join consiliums (bot/wire_llm.c). */
+int xio_wire_llm_start(struct xio_app *app, struct xio_err *err);
+void xio_wire_llm_stop(struct xio_app *app);
 
 #endif

@@ -246,7 +246,17 @@ static void sanitize(struct xio_producer *p, json_object *log, json_object *task
 static void perform(void *ud, struct xio_outbox_job *job)
 {
 	struct xio_producer *p = ud;
+
+	if (p->llm_produce && p->llm_produce(p->llm_ud, job) == 0)
+		return;
+	xio_producer_run_extractor(p, job, NULL, NULL);
+}
+
+void xio_producer_run_extractor(struct xio_producer *p, struct xio_outbox_job *job,
+				const char *note_key, const char *note_arg)
+{
 	struct xio_consilium *c = NULL;
+	char *note = NULL;
 	json_object *log = NULL, *tasks = NULL;
 	struct xio_event ev = { 0 };
 	struct xio_err err;
@@ -272,13 +282,16 @@ static void perform(void *ud, struct xio_outbox_job *job)
 	ev.log = log;
 	ev.tasks = tasks;
 	ev.source = "extractor";
-	ev.note = xio_i18n_get(p->runner->eng->i18n, c->lang, "extractor.note");
+	note = xio_i18n_fmt(p->runner->eng->i18n, c->lang, note_key ? note_key : "extractor.note",
+			    "error", note_arg ? note_arg : "", NULL);
+	ev.note = note ? note : xio_i18n_get(p->runner->eng->i18n, c->lang, "extractor.note");
 	rc = xio_runner_feed(p->runner, c->id, &ev, job->row.id, &err);
 	if (rc)
 		xio_outbox_done(job, XIO_EAGAIN, -1, NULL, err.msg);
 	else
 		xio_outbox_done(job, XIO_EDUP, -1, NULL, NULL);
 out:
+	free(note);
 	json_object_put(log);
 	json_object_put(tasks);
 	xio_consilium_free(c);

@@ -22,6 +22,15 @@ struct xio_producer {
 	struct xio_schema *log_schema;
 	struct xio_schema *task_schema;
 	char *tz;
+	/*
+	 * Set by the wiring when an LLM is configured (NULL otherwise): drafts
+	 * the decision of job's consilium with the Integrator and the Scribe.
+	 * Returns 0 when it took the job — it then finishes it itself, with
+	 * DECISION_READY or, when the AI draft fails, through
+	 * xio_producer_run_extractor — or nonzero to let the extractor run now.
+	 */
+	int (*llm_produce)(void *ud, struct xio_outbox_job *job);
+	void *llm_ud;
 };
 
 /*
@@ -47,5 +56,14 @@ int xio_producer_validate(void *ud, json_object *log, json_object *tasks, struct
  */
 int xio_producer_extract(struct xio_producer *p, const struct xio_consilium *c,
 			 json_object **log, json_object **tasks, struct xio_err *err);
+
+/*
+ * The extractor path for job: drafts from the transcript, sanitises,
+ * validates and feeds DECISION_READY (source "extractor") with the catalogue
+ * text note_key (NULL = "extractor.note") as the note; finishes the job.
+ * note_arg, when non-NULL, fills an {error} placeholder of the note.
+ */
+void xio_producer_run_extractor(struct xio_producer *p, struct xio_outbox_job *job,
+				const char *note_key, const char *note_arg);
 
 #endif

@@ -159,6 +159,24 @@ struct xio_list_filter {
 	size_t limit;           /* rows wanted (required, > 0) */
 };
 
+/* One LLM completion made for a consilium: usage and latency, for its
+ * record.  Strings borrowed for the call. */
+struct xio_llm_call_row {
+	int64_t consilium_id;
+	const char *outbox_key;   /* the ask/produce row it served */
+	const char *purpose;      /* "turn", "select", "judge", "integrator", ... */
+	const char *persona_id;
+	const char *model;
+	const char *outcome;      /* "ok", "error", "invalid" (answer unusable) */
+	const char *error;        /* NULL when ok */
+	int64_t prompt_tokens, completion_tokens; /* -1 = not reported */
+	int64_t latency_ms;       /* the completion, retries included */
+	int64_t first_token_ms;   /* -1 = unknown */
+	int64_t overhead_ms;      /* time in XIO itself: queueing, prompt building */
+	int attempts;
+	int64_t created_at;
+};
+
 struct xio_store;
 
 struct xio_store_ops {
@@ -255,6 +273,14 @@ struct xio_store_ops {
 	/* Decisions of any workspace and status matching free text, best first. */
 	int (*decisions_search)(void *impl, const char *query, size_t limit,
 				struct xio_decision_hit **out, size_t *n, struct xio_err *err);
+	/* LLM record (schema 3). */
+	int (*llm_call_put)(void *impl, const struct xio_llm_call_row *row, struct xio_err *err);
+	/* The running summary of consilium_id's older turns: *text (caller
+	 * frees) covers messages up to *upto_message_id.  XIO_ENOTFOUND if none. */
+	int (*llm_summary_get)(void *impl, int64_t consilium_id, char **text,
+			       int64_t *upto_message_id, struct xio_err *err);
+	int (*llm_summary_put)(void *impl, int64_t consilium_id, const char *text,
+			       int64_t upto_message_id, int64_t now, struct xio_err *err);
 };
 
 struct xio_store {
@@ -263,7 +289,7 @@ struct xio_store {
 };
 
 /* The schema version this build migrates to. */
-#define XIO_STORE_SCHEMA_VERSION 5
+#define XIO_STORE_SCHEMA_VERSION 6
 
 /*
  * Opens (creating if needed) the SQLite store at path, in WAL mode with

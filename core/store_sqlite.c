@@ -151,6 +151,32 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;\n"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit\n"
 	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;\n",
+	/* 6: LLM calls (usage and latency per completion) and the running
+	 * summaries that stand in for the older turns of long transcripts. */
+	"CREATE TABLE llm_calls (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  consilium_id INTEGER NOT NULL,\n"
+	"  outbox_key TEXT NOT NULL DEFAULT '',\n"
+	"  purpose TEXT NOT NULL,\n"
+	"  persona_id TEXT NOT NULL DEFAULT '',\n"
+	"  model TEXT NOT NULL DEFAULT '',\n"
+	"  outcome TEXT NOT NULL,\n"
+	"  error TEXT,\n"
+	"  prompt_tokens INTEGER NOT NULL DEFAULT -1,\n"
+	"  completion_tokens INTEGER NOT NULL DEFAULT -1,\n"
+	"  latency_ms INTEGER NOT NULL DEFAULT 0,\n"
+	"  first_token_ms INTEGER NOT NULL DEFAULT -1,\n"
+	"  overhead_ms INTEGER NOT NULL DEFAULT 0,\n"
+	"  attempts INTEGER NOT NULL DEFAULT 0,\n"
+	"  created_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX llm_calls_consilium ON llm_calls(consilium_id);\n"
+	"CREATE TABLE llm_summaries (\n"
+	"  consilium_id INTEGER PRIMARY KEY,\n"
+	"  upto_message_id INTEGER NOT NULL,\n"
+	"  text TEXT NOT NULL,\n"
+	"  updated_at INTEGER NOT NULL\n"
+	");\n",
 };
 
 enum stmt_id {
@@ -200,6 +226,9 @@ enum stmt_id {
 	S_MSG_PAGE,
 	S_TASKS_LIST,
 	S_DEC_SEARCH,
+	S_LLM_CALL_PUT,
+	S_LLM_SUMMARY_GET,
+	S_LLM_SUMMARY_PUT,
 	S_COUNT
 };
 
@@ -250,6 +279,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MSG_PAGE] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at FROM messages WHERE consilium_id=? AND id>? ORDER BY id LIMIT ?",
 	[S_TASKS_LIST] = "SELECT id, consilium_id, idx, title, owner, due, priority, status, confidence FROM tasks WHERE (?1 IS NULL OR owner=?1 COLLATE NOCASE) AND (?2 IS NULL OR status=?2) AND (?3<=0 OR id<?3) ORDER BY id DESC LIMIT ?4",
 	[S_DEC_SEARCH] = "SELECT f.consilium_id, d.workspace, f.question, f.decision, d.status, d.updated_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? ORDER BY bm25(decisions_fts) LIMIT ?",
+	[S_LLM_CALL_PUT] = "INSERT INTO llm_calls(consilium_id, outbox_key, purpose, persona_id, model, outcome, error, prompt_tokens, completion_tokens, latency_ms, first_token_ms, overhead_ms, attempts, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[S_LLM_SUMMARY_GET] = "SELECT text, upto_message_id FROM llm_summaries WHERE consilium_id=?",
+	[S_LLM_SUMMARY_PUT] = "INSERT INTO llm_summaries(consilium_id, upto_message_id, text, updated_at) VALUES(?,?,?,?) ON CONFLICT(consilium_id) DO UPDATE SET upto_message_id=excluded.upto_message_id, text=excluded.text, updated_at=excluded.updated_at",
 };
 
 struct sqlite_store {
@@ -1738,6 +1770,73 @@ static int sqlite_decisions_search(void *impl, const char *query, size_t limit,
 }
 
 
+static int sqlite_llm_call_put(void *impl, const struct xio_llm_call_row *c, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_LLM_CALL_PUT, err);
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, c->consilium_id);
+	bind_text(st, 2, c->outbox_key ? c->outbox_key : "");
+	bind_text(st, 3, c->purpose ? c->purpose : "");
+	bind_text(st, 4, c->persona_id ? c->persona_id : "");
+	bind_text(st, 5, c->model ? c->model : "");
+	bind_text(st, 6, c->outcome ? c->outcome : "error");
+	bind_text(st, 7, c->error);
+	sqlite3_bind_int64(st, 8, c->prompt_tokens);
+	sqlite3_bind_int64(st, 9, c->completion_tokens);
+	sqlite3_bind_int64(st, 10, c->latency_ms);
+	sqlite3_bind_int64(st, 11, c->first_token_ms);
+	sqlite3_bind_int64(st, 12, c->overhead_ms);
+	sqlite3_bind_int64(st, 13, c->attempts);
+	sqlite3_bind_int64(st, 14, c->created_at);
+	return step_done(s, st, err, "record llm call");
+}
+
+static int sqlite_llm_summary_get(void *impl, int64_t consilium_id, char **text,
+				  int64_t *upto_message_id, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_LLM_SUMMARY_GET, err);
+	int rc;
+
+	*text = NULL;
+	*upto_message_id = 0;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*text = col_text(st, 0);
+		*upto_message_id = sqlite3_column_int64(st, 1);
+		rc = *text ? 0 : xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+	} else if (rc == SQLITE_DONE) {
+		rc = XIO_ENOTFOUND;
+	} else {
+		rc = db_fail(s, err, "read llm summary");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int sqlite_llm_summary_put(void *impl, int64_t consilium_id, const char *text,
+				  int64_t upto_message_id, int64_t now, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_LLM_SUMMARY_PUT, err);
+
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, consilium_id);
+	sqlite3_bind_int64(st, 2, upto_message_id);
+	bind_text(st, 3, text ? text : "");
+	sqlite3_bind_int64(st, 4, now);
+	return step_done(s, st, err, "store llm summary");
+}
+
+
 static const struct xio_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -1784,6 +1883,9 @@ static const struct xio_store_ops sqlite_ops = {
 	.messages_page = sqlite_messages_page,
 	.tasks_list = sqlite_tasks_list,
 	.decisions_search = sqlite_decisions_search,
+	.llm_call_put = sqlite_llm_call_put,
+	.llm_summary_get = sqlite_llm_summary_get,
+	.llm_summary_put = sqlite_llm_summary_put,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,

@@ -451,6 +451,10 @@ int xio_console_start(struct xio_console *c, struct xio_err *err)
 {
 	int rc;
 
+	/* Work the last process left (an AI turn, a post) finishes before the
+	 * first line is fed, or a line could overtake a reply it followed: the
+	 * app's idle check feeds the first line (xio_console_next). */
+	c->busy = 1;
 	c->kind = uv_guess_handle(c->in_fd);
 	switch (c->kind) {
 	case UV_TTY:
