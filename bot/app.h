@@ -24,6 +24,8 @@
 #include "runner.h"
 #include "store.h"
 
+struct xio_tg;
+
 struct xio_app {
 	struct xio_config *cfg;     /* owned */
 	struct xio_log *log;        /* owned */
@@ -40,6 +42,7 @@ struct xio_app {
 	struct xio_producer producer;
 	int producer_on;
 	struct xio_console *console;
+	struct xio_tg *tg;          /* telegram */
 	struct xio_metrics *metrics;
 	struct xio_http_server *http;
 	uv_timer_t stats_timer;

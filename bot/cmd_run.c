@@ -54,10 +54,12 @@ int xio_cmd_run(int argc, char **argv)
 
 		if (!strcmp(a, "console")) {
 			o.console = 1;
+		} else if (!strcmp(a, "telegram")) {
+			/* started by bot/wire_telegram.c */
 		} else {
 			fprintf(stderr,
 				"xio run: %s: chat.adapters: '%s' is not available in this build "
-				"(available: console)\n", xio_config_file(cfg), a);
+				"(available: console, telegram)\n", xio_config_file(cfg), a);
 			xio_config_free(cfg);
 			return 1;
 		}

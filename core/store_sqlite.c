@@ -92,6 +92,14 @@ static const char *const migrations[] = {
 	"CREATE VIRTUAL TABLE decisions_fts USING fts5(\n"
 	"  question, decision, rationale, workspace UNINDEXED,\n"
 	"  consilium_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');\n",
+
+	/* 3: adapter state — small durable values an adapter keeps between
+	 * runs (the Telegram polling offset, sent message ids by outbox key,
+	 * platform message id -> consilium for reply chains). */
+	"CREATE TABLE kv (\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  value TEXT NOT NULL\n"
+	") WITHOUT ROWID;\n",
 };
 
 enum stmt_id {
@@ -117,6 +125,10 @@ enum stmt_id {
 	S_FTS_DEL,
 	S_FTS_PUT,
 	S_PRECEDENTS,
+	S_KV_GET,
+	S_KV_PUT,
+	S_CONS_OPEN_RANGE,
+	S_CONS_REKEY,
 	S_COUNT
 };
 
@@ -143,6 +155,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FTS_DEL] = "DELETE FROM decisions_fts WHERE rowid=?",
 	[S_FTS_PUT] = "INSERT INTO decisions_fts(question, decision, rationale, workspace, consilium_id, rowid) VALUES(?,?,?,?,?,?)",
 	[S_PRECEDENTS] = "SELECT f.consilium_id, f.question, f.decision, d.updated_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND f.workspace = ? AND d.status IN ('approved','amended') ORDER BY bm25(decisions_fts) LIMIT ?",
+	[S_KV_GET] = "SELECT value FROM kv WHERE key=?",
+	[S_KV_PUT] = "INSERT INTO kv(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+	[S_CONS_OPEN_RANGE] = "SELECT id, thread_key FROM consiliums WHERE thread_key >= ?1 AND thread_key < ?2 AND phase<>'closed' ORDER BY id",
+	[S_CONS_REKEY] = "UPDATE consiliums SET thread_key=? WHERE id=?",
 };
 
 struct sqlite_store {
@@ -949,6 +965,127 @@ out:
 	return rc;
 }
 
+/* ---- adapter state ---------------------------------------------------- */
+
+static int sqlite_kv_get(void *impl, const char *key, char **value, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_KV_GET, err);
+	int rc;
+
+	*value = NULL;
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*value = col_text(st, 0);
+		rc = *value ? 0 : xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+	} else if (rc == SQLITE_DONE) {
+		rc = XIO_ENOTFOUND;
+	} else {
+		rc = db_fail(s, err, "get kv");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int sqlite_kv_put(void *impl, const char *key, const char *value, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_KV_PUT, err);
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	return step_done(s, st, err, "put kv");
+}
+
+static int sqlite_consilium_open_prefix(void *impl, const char *prefix, int64_t **ids,
+					char ***keys, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_OPEN_RANGE, err);
+	size_t plen = strlen(prefix), cnt = 0, cap = 0;
+	int64_t *vi = NULL;
+	char **vk = NULL, *hi = NULL;
+	int rc;
+
+	*ids = NULL;
+	*keys = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	/* every key starting with prefix sorts in [prefix, prefix + 0xff) */
+	hi = malloc(plen + 2);
+	if (!hi)
+		return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+	memcpy(hi, prefix, plen);
+	hi[plen] = (char)0xff;
+	hi[plen + 1] = '\0';
+	bind_text(st, 1, prefix);
+	sqlite3_bind_text(st, 2, hi, (int)plen + 1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 4;
+			int64_t *ni = realloc(vi, ncap * sizeof(*ni));
+			char **nk;
+
+			if (ni)
+				vi = ni;
+			nk = ni ? realloc(vk, ncap * sizeof(*nk)) : NULL;
+			if (!nk) {
+				rc = xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+				goto out;
+			}
+			vk = nk;
+			cap = ncap;
+		}
+		vi[cnt] = sqlite3_column_int64(st, 0);
+		vk[cnt] = col_text(st, 1);
+		if (!vk[cnt]) {
+			rc = xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+			goto out;
+		}
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_fail(s, err, "list open consiliums");
+		goto out;
+	}
+	rc = 0;
+	*ids = vi;
+	*keys = vk;
+	*n = cnt;
+	vi = NULL;
+	vk = NULL;
+	cnt = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	while (cnt)
+		free(vk[--cnt]);
+	free(vk);
+	free(vi);
+	free(hi);
+	return rc;
+}
+
+static int sqlite_consilium_rekey(void *impl, int64_t id, const char *thread_key,
+				  struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_REKEY, err);
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, thread_key);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(s, st, err, "rekey consilium");
+}
+
 static const struct xio_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -973,6 +1110,10 @@ static const struct xio_store_ops sqlite_ops = {
 	.decision_put = sqlite_decision_put,
 	.decision_get = sqlite_decision_get,
 	.precedents = sqlite_precedents,
+	.kv_get = sqlite_kv_get,
+	.kv_put = sqlite_kv_put,
+	.consilium_open_prefix = sqlite_consilium_open_prefix,
+	.consilium_rekey = sqlite_consilium_rekey,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,
