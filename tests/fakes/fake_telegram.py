@@ -401,6 +401,10 @@ class Fake:
 def make_handler(fake):
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # one write per response, sent at once: headers and body in separate
+        # unbuffered writes would meet Nagle and delayed ACKs (40 ms stalls)
+        wbufsize = 1 << 16
+        disable_nagle_algorithm = True
 
         def log_message(self, *a):
             pass
@@ -413,7 +417,11 @@ def make_handler(fake):
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
             self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+                self.wfile.flush()
+            except OSError:
+                pass  # the client went away (killed mid-request): as Telegram, carry on
 
         def params(self):
             url = urllib.parse.urlparse(self.path)
@@ -484,7 +492,11 @@ def main():
         tok, _, name = b.partition("=")
         bots[tok] = name
     fake = Fake(bots, a.chat_per_sec, a.group_per_min, a.bot_per_sec)
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(fake))
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # a client killed mid-request is part of the tests
+
+    srv = Server(("127.0.0.1", 0), make_handler(fake))
     srv.daemon_threads = True
     threading.Thread(target=fake.deliver_loop, daemon=True).start()
     port = srv.server_address[1]
