@@ -989,7 +989,9 @@ static int handle_parsed(struct xio_tg *tg, const struct xio_tg_update *u, struc
 			else if (m && m[1] == 't')
 				snprintf(thread, sizeof(thread), "%s", m + 1);
 		} else {
+			/* no consilium here: an answer replies to what it answers */
 			snprintf(key_buf, sizeof(key_buf), "telegram:%s", chat);
+			snprintf(thread, sizeof(thread), "r%" PRId64, u->message_id);
 		}
 	}
 	in.platform = "telegram";

@@ -24,11 +24,12 @@ Control endpoints (JSON in, JSON out) for tests:
                            "message_thread_id": n, "is_topic_message": b,
                            "edited": message_id, "entities": [...]}
                           -> {"update_id", "message_id"}
+  POST /control/messages  {"messages": [...]} several at once -> [...]
   POST /control/update    {"raw": {...}}  an update as given (update_id added
                           when missing) -> {"update_id"}
   POST /control/migrate   {"chat_id": old, "new_chat_id": new}
   POST /control/storm     {"count": n, "retry_after": s}  the next n sends get 429
-  GET  /control/sent      every message bots sent, in order
+  GET  /control/sent      every message bots sent, in order (?since=N: from the Nth)
   GET  /control/state     counters, commands, webhooks, pending updates
 
 Usage: fake_telegram.py --bot TOKEN=username [--bot ...] [--port-file F]
@@ -346,7 +347,7 @@ class Fake:
                 upd = {"edited_message": msg}
             else:
                 upd = {"message": msg}
-        return {"update_id": self.push(upd), "message_id": mid}
+        return {"update_id": self.push(upd), "message_id": mid, "at": time.time()}
 
     def c_migrate(self, p):
         old, new = int(p["chat_id"]), int(p["new_chat_id"])
@@ -450,6 +451,8 @@ def make_handler(fake):
                 what = path[len("/control/"):]
                 if what == "message":
                     return self.reply(200, fake.c_message(p))
+                if what == "messages":
+                    return self.reply(200, [fake.c_message(m) for m in p["messages"]])
                 if what == "update":
                     return self.reply(200, {"update_id": fake.push(dict(p["raw"]))})
                 if what == "migrate":
@@ -459,8 +462,9 @@ def make_handler(fake):
                         fake.storm = [int(p.get("count", 5)), int(p.get("retry_after", 1))]
                     return self.reply(200, {"ok": True})
                 if what == "sent":
+                    since = int(p.get("since", 0) or 0)
                     with fake.lock:
-                        return self.reply(200, list(fake.sent))
+                        return self.reply(200, fake.sent[since:])
                 if what == "state":
                     return self.reply(200, fake.state())
                 return self.reply(404, {"error": "no such control"})
