@@ -36,6 +36,8 @@ static void stop_cb(struct xio_loop *loop, void *ud)
 	 * committed is in the store and resumes at the next start. */
 	if (app->console)
 		xio_console_stop(app->console);
+	/* telegram: its posts in progress end while the outbox still exists */
+	xio_wire_telegram_stop(app);
 	if (app->outbox)
 		xio_outbox_stop(app->outbox);
 	/* slack */
@@ -273,6 +275,10 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 		return rc;
 	/* llm */
 	rc = xio_wire_llm_start(app, err);
+	if (rc)
+		return rc;
+	/* telegram */
+	rc = xio_wire_telegram_start(app, err);
 	if (rc)
 		return rc;
 	xio_loop_handle_signals(&app->loop, stop_cb, app);

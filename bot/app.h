@@ -25,6 +25,8 @@
 #include "runner.h"
 #include "store.h"
 
+struct xio_tg;
+
 struct xio_app {
 	struct xio_config *cfg;     /* owned */
 	struct xio_log *log;        /* owned */
@@ -44,6 +46,7 @@ struct xio_app {
 	struct xio_sched *sched;    /* followup */
 	struct xio_slack *slack;    /* slack */
 	struct xio_wire_llm *llm;   /* llm: NULL unless llm.base_url is set */
+	struct xio_tg *tg;          /* telegram */
 	struct xio_metrics *metrics;
 	struct xio_http_server *http;
 	struct xio_notion *notion;  /* NULL when notion.token is empty */

@@ -56,10 +56,12 @@ int xio_cmd_run(int argc, char **argv)
 			o.console = 1;
 		} else if (!strcmp(a, "slack")) {
 			/* started by xio_wire_slack_start from the same list */
+		} else if (!strcmp(a, "telegram")) {
+			/* started by bot/wire_telegram.c */
 		} else {
 			fprintf(stderr,
 				"xio run: %s: chat.adapters: '%s' is not available in this build "
-				"(available: console, slack)\n", xio_config_file(cfg), a);
+				"(available: console, slack, telegram)\n", xio_config_file(cfg), a);
 			xio_config_free(cfg);
 			return 1;
 		}

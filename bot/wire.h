@@ -32,5 +32,9 @@ struct xio_app;
 /* LLM: with llm.base_url set, AI experts join consiliums (bot/wire_llm.c). */
 int xio_wire_llm_start(struct xio_app *app, struct xio_err *err);
 void xio_wire_llm_stop(struct xio_app *app);
+/* Telegram: starts the adapter when chat.adapters names it (xio run only). */
+int xio_wire_telegram_start(struct xio_app *app, struct xio_err *err);
+/* Telegram: stops it; safe when it was never started. */
+void xio_wire_telegram_stop(struct xio_app *app);
 
 #endif

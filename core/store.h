@@ -281,6 +281,16 @@ struct xio_store_ops {
 			       int64_t *upto_message_id, struct xio_err *err);
 	int (*llm_summary_put)(void *impl, int64_t consilium_id, const char *text,
 			       int64_t upto_message_id, int64_t now, struct xio_err *err);
+	/* Adapter state: small durable values by key.  kv_get sets *value
+	 * (caller frees) or returns XIO_ENOTFOUND; kv_put inserts or replaces. */
+	int (*kv_get)(void *impl, const char *key, char **value, struct xio_err *err);
+	int (*kv_put)(void *impl, const char *key, const char *value, struct xio_err *err);
+	/* Open consiliums whose thread key starts with prefix, oldest first:
+	 * *ids and *keys (each key and both arrays caller-freed). */
+	int (*consilium_open_prefix)(void *impl, const char *prefix, int64_t **ids, char ***keys,
+				     size_t *n, struct xio_err *err);
+	/* Moves a consilium to another thread key (a chat that changed id). */
+	int (*consilium_rekey)(void *impl, int64_t id, const char *thread_key, struct xio_err *err);
 };
 
 struct xio_store {
@@ -289,7 +299,7 @@ struct xio_store {
 };
 
 /* The schema version this build migrates to. */
-#define XIO_STORE_SCHEMA_VERSION 6
+#define XIO_STORE_SCHEMA_VERSION 7
 
 /*
  * Opens (creating if needed) the SQLite store at path, in WAL mode with

@@ -177,6 +177,14 @@ static const char *const migrations[] = {
 	"  text TEXT NOT NULL,\n"
 	"  updated_at INTEGER NOT NULL\n"
 	");\n",
+
+	/* 7: adapter state — small durable values an adapter keeps between
+	 * runs (the Telegram polling offset, sent message ids by outbox key,
+	 * platform message id -> consilium for reply chains). */
+	"CREATE TABLE kv (\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  value TEXT NOT NULL\n"
+	") WITHOUT ROWID;\n",
 };
 
 enum stmt_id {
@@ -229,6 +237,10 @@ enum stmt_id {
 	S_LLM_CALL_PUT,
 	S_LLM_SUMMARY_GET,
 	S_LLM_SUMMARY_PUT,
+	S_KV_GET,
+	S_KV_PUT,
+	S_CONS_OPEN_RANGE,
+	S_CONS_REKEY,
 	S_COUNT
 };
 
@@ -282,6 +294,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_LLM_CALL_PUT] = "INSERT INTO llm_calls(consilium_id, outbox_key, purpose, persona_id, model, outcome, error, prompt_tokens, completion_tokens, latency_ms, first_token_ms, overhead_ms, attempts, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_LLM_SUMMARY_GET] = "SELECT text, upto_message_id FROM llm_summaries WHERE consilium_id=?",
 	[S_LLM_SUMMARY_PUT] = "INSERT INTO llm_summaries(consilium_id, upto_message_id, text, updated_at) VALUES(?,?,?,?) ON CONFLICT(consilium_id) DO UPDATE SET upto_message_id=excluded.upto_message_id, text=excluded.text, updated_at=excluded.updated_at",
+	[S_KV_GET] = "SELECT value FROM kv WHERE key=?",
+	[S_KV_PUT] = "INSERT INTO kv(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+	[S_CONS_OPEN_RANGE] = "SELECT id, thread_key FROM consiliums WHERE thread_key >= ?1 AND thread_key < ?2 AND phase<>'closed' ORDER BY id",
+	[S_CONS_REKEY] = "UPDATE consiliums SET thread_key=? WHERE id=?",
 };
 
 struct sqlite_store {
@@ -1837,6 +1853,128 @@ static int sqlite_llm_summary_put(void *impl, int64_t consilium_id, const char *
 }
 
 
+/* ---- adapter state ---------------------------------------------------- */
+
+static int sqlite_kv_get(void *impl, const char *key, char **value, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_KV_GET, err);
+	int rc;
+
+	*value = NULL;
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*value = col_text(st, 0);
+		rc = *value ? 0 : xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+	} else if (rc == SQLITE_DONE) {
+		rc = XIO_ENOTFOUND;
+	} else {
+		rc = db_fail(s, err, "get kv");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int sqlite_kv_put(void *impl, const char *key, const char *value, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_KV_PUT, err);
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	return step_done(s, st, err, "put kv");
+}
+
+static int sqlite_consilium_open_prefix(void *impl, const char *prefix, int64_t **ids,
+					char ***keys, size_t *n, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_OPEN_RANGE, err);
+	size_t plen = strlen(prefix), cnt = 0, cap = 0;
+	int64_t *vi = NULL;
+	char **vk = NULL, *hi = NULL;
+	int rc;
+
+	*ids = NULL;
+	*keys = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	/* every key starting with prefix sorts in [prefix, prefix + 0xff) */
+	hi = malloc(plen + 2);
+	if (!hi)
+		return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+	memcpy(hi, prefix, plen);
+	hi[plen] = (char)0xff;
+	hi[plen + 1] = '\0';
+	bind_text(st, 1, prefix);
+	sqlite3_bind_text(st, 2, hi, (int)plen + 1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 4;
+			int64_t *ni = realloc(vi, ncap * sizeof(*ni));
+			char **nk;
+
+			if (ni)
+				vi = ni;
+			nk = ni ? realloc(vk, ncap * sizeof(*nk)) : NULL;
+			if (!nk) {
+				rc = xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+				goto out;
+			}
+			vk = nk;
+			cap = ncap;
+		}
+		vi[cnt] = sqlite3_column_int64(st, 0);
+		vk[cnt] = col_text(st, 1);
+		if (!vk[cnt]) {
+			rc = xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+			goto out;
+		}
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_fail(s, err, "list open consiliums");
+		goto out;
+	}
+	rc = 0;
+	*ids = vi;
+	*keys = vk;
+	*n = cnt;
+	vi = NULL;
+	vk = NULL;
+	cnt = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	while (cnt)
+		free(vk[--cnt]);
+	free(vk);
+	free(vi);
+	free(hi);
+	return rc;
+}
+
+static int sqlite_consilium_rekey(void *impl, int64_t id, const char *thread_key,
+				  struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_CONS_REKEY, err);
+
+	if (!st)
+		return XIO_EIO;
+	bind_text(st, 1, thread_key);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(s, st, err, "rekey consilium");
+}
+
+
 static const struct xio_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -1886,6 +2024,10 @@ static const struct xio_store_ops sqlite_ops = {
 	.llm_call_put = sqlite_llm_call_put,
 	.llm_summary_get = sqlite_llm_summary_get,
 	.llm_summary_put = sqlite_llm_summary_put,
+	.kv_get = sqlite_kv_get,
+	.kv_put = sqlite_kv_put,
+	.consilium_open_prefix = sqlite_consilium_open_prefix,
+	.consilium_rekey = sqlite_consilium_rekey,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,

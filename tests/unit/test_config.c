@@ -86,8 +86,9 @@ static void test_table_is_sane(void **state)
 	(void)state;
 	k = xio_config_keys(&n);
 	/* exactly the keys of the design (+ followup.quiet_hours, digest_hour;
-	 * +21 notion.*: pacing, people, properties; + http.api_tokens, cors_origin) */
-	assert_int_equal(n, 79);
+	 * +21 notion.*: pacing, people, properties; + http.api_tokens, cors_origin;
+	 * +3 telegram pacing) */
+	assert_int_equal(n, 82);
 	for (i = 0; i < n; i++) {
 		assert_non_null(k[i].doc);
 		assert_true(strlen(k[i].doc) > 5);
