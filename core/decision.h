@@ -143,19 +143,4 @@ const char *xio_decision_status_name(enum xio_decision_status s);
 const char *xio_task_priority_name(enum xio_task_priority p);
 const char *xio_task_status_name(enum xio_task_status s);
 
-/*
- * Appends a plain-text summary of the log for a chat message to buf, with
- * headings in lang ("en" or "ru"): question, alternatives with pros (+) and
- * cons (−), decision, rationale, risks with their score impact×probability,
- * participants.  Returns 0, XIO_EINVAL for another lang, or the buffer's
- * XIO_ETOOBIG / XIO_ENOMEM (buf then holds a truncated text).
- */
-int xio_decision_render_text(const struct xio_decision_log *log,
-			     const char *lang, struct xio_buf *buf);
-
-/* Appends a plain-text list of n tasks (owner, due, priority, confidence)
- * to buf in lang.  Returns as xio_decision_render_text. */
-int xio_tasks_render_text(const struct xio_task *tasks, size_t n,
-			  const char *lang, struct xio_buf *buf);
-
 #endif

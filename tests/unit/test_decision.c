@@ -230,98 +230,6 @@ static void test_tasks(void **state)
 	json_object_put(bad);
 }
 
-static void test_render_log(void **state)
-{
-	struct xio_decision_log log;
-	struct xio_buf b;
-	struct xio_err err;
-	json_object *in = json_tokener_parse(full_log);
-
-	(void)state;
-	assert_int_equal(xio_decision_log_from_json(&log, in, &err), 0);
-	xio_buf_init(&b, 0);
-	assert_int_equal(xio_decision_render_text(&log, "en", &b), 0);
-	assert_string_equal(b.data,
-		"Decision log (approved)\n"
-		"Question: Which database should the bot use?\n"
-		"\n"
-		"Alternatives:\n"
-		"1. SQLite\n"
-		"   + embedded\n"
-		"   + no server\n"
-		"   − one writer\n"
-		"2. PostgreSQL\n"
-		"   + replicas\n"
-		"\n"
-		"Decision: SQLite with WAL\n"
-		"Rationale: One process is enough.\n"
-		"\n"
-		"Risks (impact×probability):\n"
-		"- Write contention: 3×2 = 6; mitigation: Short transactions\n"
-		"- Disk loss: 5×1 = 5\n"
-		"\n"
-		"Participants: alice, bob\n");
-	xio_buf_reset(&b);
-	assert_int_equal(xio_decision_render_text(&log, "ru", &b), 0);
-	assert_non_null(strstr(b.data, "Журнал решения (утверждено)\nВопрос: Which"));
-	assert_non_null(strstr(b.data, "\nАльтернативы:\n1. SQLite"));
-	assert_non_null(strstr(b.data, "\nРешение: SQLite with WAL\nОбоснование: "));
-	assert_non_null(strstr(b.data, "\nРиски (влияние×вероятность):\n- Write contention: 3×2 = 6; меры: Short"));
-	assert_non_null(strstr(b.data, "\nУчастники: alice, bob\n"));
-	assert_int_equal(xio_decision_render_text(&log, "de", &b), XIO_EINVAL);
-	xio_buf_release(&b);
-
-	/* A capped buffer fails cleanly instead of growing. */
-	xio_buf_init(&b, 40);
-	assert_int_equal(xio_decision_render_text(&log, "en", &b), XIO_ETOOBIG);
-	assert_true(b.len <= 40);
-	xio_buf_release(&b);
-	xio_decision_log_release(&log);
-	json_object_put(in);
-
-	/* Empty lists say so. */
-	xio_decision_log_init(&log);
-	xio_buf_init(&b, 0);
-	assert_int_equal(xio_decision_render_text(&log, "en", &b), 0);
-	assert_non_null(strstr(b.data, "Alternatives: (none)"));
-	assert_non_null(strstr(b.data, "Risks (impact×probability): (none)"));
-	assert_null(strstr(b.data, "Participants"));
-	xio_buf_release(&b);
-}
-
-static void test_render_tasks(void **state)
-{
-	struct xio_task *tasks = NULL;
-	struct xio_buf b;
-	struct xio_err err;
-	size_t n = 0;
-	json_object *in = json_tokener_parse(tasks_json);
-
-	(void)state;
-	assert_int_equal(xio_tasks_from_json(&tasks, &n, in, &err), 0);
-	xio_buf_init(&b, 0);
-	assert_int_equal(xio_tasks_render_text(tasks, n, "en", &b), 0);
-	assert_string_equal(b.data,
-		"Tasks:\n"
-		"1. Write the migration — owner: alice; due: 2025-03-14; priority: high; confidence: 80%\n"
-		"2. Benchmark WAL — owner: unassigned; due: no due date; priority: medium; "
-		"confidence: 100%; status: done\n");
-	xio_buf_reset(&b);
-	assert_int_equal(xio_tasks_render_text(tasks, n, "ru", &b), 0);
-	assert_string_equal(b.data,
-		"Задачи:\n"
-		"1. Write the migration — ответственный: alice; срок: 2025-03-14; приоритет: высокий; уверенность: 80%\n"
-		"2. Benchmark WAL — ответственный: не назначен; срок: без срока; приоритет: средний; "
-		"уверенность: 100%; статус: выполнена\n");
-	xio_buf_reset(&b);
-	assert_int_equal(xio_tasks_render_text(NULL, 0, "en", &b), 0);
-	assert_string_equal(b.data, "Tasks: (none)\n");
-	assert_int_equal(xio_tasks_render_text(tasks, n, NULL, &b), XIO_EINVAL);
-	xio_buf_release(&b);
-	xio_tasks_free(tasks, n);
-	json_object_put(in);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,8 +237,6 @@ int main(void)
 		cmocka_unit_test(test_log_built_in_c),
 		cmocka_unit_test(test_log_errors),
 		cmocka_unit_test(test_tasks),
-		cmocka_unit_test(test_render_log),
-		cmocka_unit_test(test_render_tasks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
