@@ -374,6 +374,75 @@ static int step_done(struct sqlite_store *s, sqlite3_stmt *st, struct xio_err *e
 	return 0;
 }
 
+/*
+ * Steps st to the end, growing *v (elements of size sz) with one element per
+ * row filled by read.  On success the caller owns *v; on failure the rows
+ * read so far are handed to free_rows.
+ */
+static int collect_rows(struct sqlite_store *s, sqlite3_stmt *st, size_t sz,
+			int (*read)(sqlite3_stmt *st, void *row),
+			void (*free_rows)(void *v, size_t n), void **out, size_t *n,
+			struct xio_err *err, const char *what)
+{
+	char *v = NULL, *nv;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sz);
+			if (!nv) {
+				free_rows(v, cnt);
+				sqlite3_reset(st);
+				sqlite3_clear_bindings(st);
+				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+			}
+			v = nv;
+		}
+		memset(v + cnt * sz, 0, sz);
+		if (read(st, v + cnt * sz)) {
+			free_rows(v, cnt + 1);
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
+		}
+		cnt++;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		free_rows(v, cnt);
+		return db_fail(s, err, what);
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static int read_message(sqlite3_stmt *st, void *row)
+{
+	struct xio_message_row *m = row;
+
+	m->id = sqlite3_column_int64(st, 0);
+	m->consilium_id = sqlite3_column_int64(st, 1);
+	m->step = sqlite3_column_int64(st, 2);
+	m->author = col_text(st, 3);
+	m->author_kind = col_text(st, 4);
+	m->persona_id = col_text(st, 5);
+	m->text = col_text(st, 6);
+	m->platform_id = col_text(st, 7);
+	m->created_at = sqlite3_column_int64(st, 8);
+	return !m->author || !m->author_kind || !m->text;
+}
+
+static void free_messages(void *v, size_t n)
+{
+	xio_message_rows_free(v, n);
+}
+
 /* ---- lifecycle and migrations ---------------------------------------- */
 
 static int get_version(struct sqlite_store *s, int *version, struct xio_err *err)
@@ -690,48 +759,14 @@ static int sqlite_messages_list(void *impl, int64_t consilium_id,
 {
 	struct sqlite_store *s = impl;
 	sqlite3_stmt *st = stmt(s, S_MSG_LIST, err);
-	struct xio_message_row *v = NULL, *nv;
-	size_t cnt = 0, cap = 0;
-	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (!st)
 		return XIO_EIO;
 	sqlite3_bind_int64(st, 1, consilium_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct xio_message_row *m;
-
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 32;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				xio_message_rows_free(v, cnt);
-				sqlite3_reset(st);
-				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
-			}
-			v = nv;
-		}
-		m = &v[cnt++];
-		m->id = sqlite3_column_int64(st, 0);
-		m->consilium_id = sqlite3_column_int64(st, 1);
-		m->step = sqlite3_column_int64(st, 2);
-		m->author = col_text(st, 3);
-		m->author_kind = col_text(st, 4);
-		m->persona_id = col_text(st, 5);
-		m->text = col_text(st, 6);
-		m->platform_id = col_text(st, 7);
-		m->created_at = sqlite3_column_int64(st, 8);
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		xio_message_rows_free(v, cnt);
-		return db_fail(s, err, "list messages");
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return collect_rows(s, st, sizeof(**out), read_message, free_messages, (void **)out, n, err,
+			    "list messages");
 }
 
 /* ---- inbound dedupe -------------------------------------------------- */
@@ -924,9 +959,10 @@ static int sqlite_outbox_put(void *impl, struct xio_outbox_row *row, struct xio_
 	return 0;
 }
 
-static void read_outbox(sqlite3_stmt *st, struct xio_outbox_row *r)
+static int read_outbox(sqlite3_stmt *st, void *row)
 {
-	memset(r, 0, sizeof(*r));
+	struct xio_outbox_row *r = row;
+
 	r->id = sqlite3_column_int64(st, 0);
 	r->key = col_text(st, 1);
 	r->consilium_id = sqlite3_column_int64(st, 2);
@@ -938,37 +974,19 @@ static void read_outbox(sqlite3_stmt *st, struct xio_outbox_row *r)
 	r->last_error = col_text(st, 8);
 	r->result = col_text(st, 9);
 	r->created_at = sqlite3_column_int64(st, 10);
+	return !r->key || !r->kind || !r->payload;
+}
+
+static void free_outbox(void *v, size_t n)
+{
+	xio_outbox_rows_free(v, n);
 }
 
 static int collect_outbox(struct sqlite_store *s, sqlite3_stmt *st,
 			  struct xio_outbox_row **out, size_t *n, struct xio_err *err)
 {
-	struct xio_outbox_row *v = NULL, *nv;
-	size_t cnt = 0, cap = 0;
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				xio_outbox_rows_free(v, cnt);
-				sqlite3_reset(st);
-				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
-			}
-			v = nv;
-		}
-		read_outbox(st, &v[cnt++]);
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		xio_outbox_rows_free(v, cnt);
-		return db_fail(s, err, "read outbox");
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return collect_rows(s, st, sizeof(**out), read_outbox, free_outbox, (void **)out, n, err,
+			    "read outbox");
 }
 
 static int sqlite_outbox_due(void *impl, int64_t now, size_t max,
@@ -1290,52 +1308,32 @@ static int sqlite_reminder_put(void *impl, struct xio_reminder_row *row, struct 
 	return 0;
 }
 
+static int read_reminder(sqlite3_stmt *st, void *row)
+{
+	struct xio_reminder_row *r = row;
+
+	r->id = sqlite3_column_int64(st, 0);
+	r->key = col_text(st, 1);
+	r->consilium_id = sqlite3_column_int64(st, 2);
+	r->task_idx = sqlite3_column_int(st, 3);
+	r->kind = col_text(st, 4);
+	r->thread_key = col_text(st, 5);
+	r->due_at = sqlite3_column_int64(st, 6);
+	r->state = sqlite3_column_int(st, 7);
+	r->created_at = sqlite3_column_int64(st, 8);
+	return !r->key || !r->kind || !r->thread_key;
+}
+
+static void free_reminders(void *v, size_t n)
+{
+	xio_reminder_rows_free(v, n);
+}
+
 static int collect_reminders(struct sqlite_store *s, sqlite3_stmt *st,
 			     struct xio_reminder_row **out, size_t *n, struct xio_err *err)
 {
-	struct xio_reminder_row *v = NULL, *nv, *r;
-	size_t cnt = 0, cap = 0;
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				xio_reminder_rows_free(v, cnt);
-				sqlite3_reset(st);
-				sqlite3_clear_bindings(st);
-				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
-			}
-			v = nv;
-		}
-		r = &v[cnt++];
-		memset(r, 0, sizeof(*r));
-		r->id = sqlite3_column_int64(st, 0);
-		r->key = col_text(st, 1);
-		r->consilium_id = sqlite3_column_int64(st, 2);
-		r->task_idx = sqlite3_column_int(st, 3);
-		r->kind = col_text(st, 4);
-		r->thread_key = col_text(st, 5);
-		r->due_at = sqlite3_column_int64(st, 6);
-		r->state = sqlite3_column_int(st, 7);
-		r->created_at = sqlite3_column_int64(st, 8);
-		if (!r->key || !r->kind || !r->thread_key) {
-			xio_reminder_rows_free(v, cnt);
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
-		}
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		xio_reminder_rows_free(v, cnt);
-		return db_fail(s, err, "read reminders");
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return collect_rows(s, st, sizeof(**out), read_reminder, free_reminders, (void **)out, n,
+			    err, "read reminders");
 }
 
 static int sqlite_reminders_due(void *impl, int64_t now, size_t max,
@@ -1410,110 +1408,48 @@ static int sqlite_reminders_cancel(void *impl, int64_t consilium_id, int task_id
 	return step_done(s, st, err, "cancel reminders");
 }
 
+static int read_thread_task(sqlite3_stmt *st, void *row)
+{
+	struct xio_task_row *t = row;
+
+	t->consilium_id = sqlite3_column_int64(st, 0);
+	t->idx = sqlite3_column_int(st, 1);
+	t->title = col_text(st, 2);
+	t->owner = col_text(st, 3);
+	t->due = col_text(st, 4);
+	t->status = col_text(st, 5);
+	t->pending = sqlite3_column_int(st, 6);
+	return !t->title || !t->owner || !t->status;
+}
+
+static void free_thread_tasks(void *v, size_t n)
+{
+	xio_task_rows_free(v, n);
+}
+
 static int sqlite_tasks_of_thread(void *impl, const char *thread_key,
 				  struct xio_task_row **out, size_t *n, struct xio_err *err)
 {
 	struct sqlite_store *s = impl;
 	sqlite3_stmt *st = stmt(s, S_TASKS_THREAD, err);
-	struct xio_task_row *v = NULL, *nv, *t;
-	size_t cnt = 0, cap = 0;
-	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (!st)
 		return XIO_EIO;
 	bind_text(st, 1, thread_key);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				xio_task_rows_free(v, cnt);
-				sqlite3_reset(st);
-				sqlite3_clear_bindings(st);
-				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
-			}
-			v = nv;
-		}
-		t = &v[cnt++];
-		memset(t, 0, sizeof(*t));
-		t->consilium_id = sqlite3_column_int64(st, 0);
-		t->idx = sqlite3_column_int(st, 1);
-		t->title = col_text(st, 2);
-		t->owner = col_text(st, 3);
-		t->due = col_text(st, 4);
-		t->status = col_text(st, 5);
-		t->pending = sqlite3_column_int(st, 6);
-		if (!t->title || !t->owner || !t->status) {
-			xio_task_rows_free(v, cnt);
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
-		}
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		xio_task_rows_free(v, cnt);
-		return db_fail(s, err, "tasks of thread");
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return collect_rows(s, st, sizeof(**out), read_thread_task, free_thread_tasks, (void **)out,
+			    n, err, "tasks of thread");
 }
 
 /* ---- operations: events, audit, lists -------------------------------- */
-
-/*
- * Steps st to the end, growing *v (elements of size sz) with one element per
- * row filled by read.  On success the caller owns *v; on failure the rows
- * read so far are handed to free_rows.
- */
-static int collect_rows(struct sqlite_store *s, sqlite3_stmt *st, size_t sz,
-			void (*read)(sqlite3_stmt *st, void *row),
-			void (*free_rows)(void *v, size_t n), void **out, size_t *n,
-			struct xio_err *err, const char *what)
-{
-	char *v = NULL, *nv;
-	size_t cnt = 0, cap = 0;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sz);
-			if (!nv) {
-				free_rows(v, cnt);
-				sqlite3_reset(st);
-				sqlite3_clear_bindings(st);
-				return xio_err_set(err, XIO_ENOMEM, "store: out of memory");
-			}
-			v = nv;
-		}
-		memset(v + cnt * sz, 0, sz);
-		read(st, v + cnt * sz);
-		cnt++;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		free_rows(v, cnt);
-		return db_fail(s, err, what);
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
-}
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
 	bind_text(st, i, v && *v ? v : NULL);
 }
 
-static void read_event(sqlite3_stmt *st, void *row)
+static int read_event(sqlite3_stmt *st, void *row)
 {
 	struct xio_event_row *e = row;
 
@@ -1521,7 +1457,7 @@ static void read_event(sqlite3_stmt *st, void *row)
 	e->consilium_id = sqlite3_column_int64(st, 1);
 	e->type = col_text(st, 2);
 	e->data = col_text(st, 3);
-	e->created_at = sqlite3_column_int64(st, 4);
+	e->created_at = sqlite3_column_int64(st, 4);	return 0;
 }
 
 static void free_events(void *v, size_t n)
@@ -1582,7 +1518,7 @@ static int sqlite_events_last_seq(void *impl, int64_t *seq, struct xio_err *err)
 	return rc == SQLITE_ROW ? 0 : db_fail(s, err, "last event");
 }
 
-static void read_audit(sqlite3_stmt *st, void *row)
+static int read_audit(sqlite3_stmt *st, void *row)
 {
 	struct xio_audit_row *a = row;
 
@@ -1591,7 +1527,7 @@ static void read_audit(sqlite3_stmt *st, void *row)
 	a->actor = col_text(st, 2);
 	a->action = col_text(st, 3);
 	a->consilium_id = sqlite3_column_int64(st, 4);
-	a->detail = col_text(st, 5);
+	a->detail = col_text(st, 5);	return 0;
 }
 
 static void free_audit(void *v, size_t n)
@@ -1637,9 +1573,10 @@ static int sqlite_audit_list(void *impl, const struct xio_list_filter *f,
 			    "list audit");
 }
 
-static void read_consilium_cb(sqlite3_stmt *st, void *row)
+static int read_consilium_cb(sqlite3_stmt *st, void *row)
 {
 	read_consilium(st, row);
+	return 0;
 }
 
 static void free_consiliums(void *v, size_t n)
@@ -1666,26 +1603,6 @@ static int sqlite_consiliums_list(void *impl, const struct xio_list_filter *f,
 			    n, err, "list consiliums");
 }
 
-static void read_message(sqlite3_stmt *st, void *row)
-{
-	struct xio_message_row *m = row;
-
-	m->id = sqlite3_column_int64(st, 0);
-	m->consilium_id = sqlite3_column_int64(st, 1);
-	m->step = sqlite3_column_int64(st, 2);
-	m->author = col_text(st, 3);
-	m->author_kind = col_text(st, 4);
-	m->persona_id = col_text(st, 5);
-	m->text = col_text(st, 6);
-	m->platform_id = col_text(st, 7);
-	m->created_at = sqlite3_column_int64(st, 8);
-}
-
-static void free_messages(void *v, size_t n)
-{
-	xio_message_rows_free(v, n);
-}
-
 static int sqlite_messages_page(void *impl, int64_t consilium_id, int64_t after_id, size_t limit,
 				struct xio_message_row **out, size_t *n, struct xio_err *err)
 {
@@ -1703,7 +1620,7 @@ static int sqlite_messages_page(void *impl, int64_t consilium_id, int64_t after_
 			    "list messages");
 }
 
-static void read_task(sqlite3_stmt *st, void *row)
+static int read_task(sqlite3_stmt *st, void *row)
 {
 	struct xio_task_row *t = row;
 
@@ -1715,7 +1632,7 @@ static void read_task(sqlite3_stmt *st, void *row)
 	t->due = col_text(st, 5);
 	t->priority = col_text(st, 6);
 	t->status = col_text(st, 7);
-	t->confidence = sqlite3_column_double(st, 8);
+	t->confidence = sqlite3_column_double(st, 8);	return 0;
 }
 
 static void free_tasks(void *v, size_t n)
@@ -1741,7 +1658,7 @@ static int sqlite_tasks_list(void *impl, const struct xio_list_filter *f,
 			    "list tasks");
 }
 
-static void read_hit(sqlite3_stmt *st, void *row)
+static int read_hit(sqlite3_stmt *st, void *row)
 {
 	struct xio_decision_hit *h = row;
 
@@ -1750,7 +1667,7 @@ static void read_hit(sqlite3_stmt *st, void *row)
 	h->question = col_text(st, 2);
 	h->decision = col_text(st, 3);
 	h->status = col_text(st, 4);
-	h->updated_at = sqlite3_column_int64(st, 5);
+	h->updated_at = sqlite3_column_int64(st, 5);	return 0;
 }
 
 static void free_hits(void *v, size_t n)
