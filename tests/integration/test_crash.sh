@@ -13,11 +13,16 @@ tmp=$(mktemp -d)
 # two consiliums in a row in one thread (the second recalls the first as a
 # precedent), so that a run is long enough to be cut at many points
 script=$tmp/script.txt
-cat "$here/scripts/consilium_en.txt" "$here/scripts/consilium_ru.txt" >"$script"
+# CRASH_SCRIPTS, CRASH_ROUNDS and CRASH_LINE_DELAY_MS let variants (the LLM
+# crash test) reuse this procedure with their own script and pace.
+rounds=${CRASH_ROUNDS:-6}
+delay_ms=${CRASH_LINE_DELAY_MS:-5}
+# shellcheck disable=SC2086
+cat ${CRASH_SCRIPTS:-"$here/scripts/consilium_en.txt" "$here/scripts/consilium_ru.txt"} >"$script"
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-run() { timeout 60 "$BIN" console --db "$1" --session crash --set consilium.max_rounds=6 <"$script" >>"$2" 2>>"$tmp/err.txt"; }
+run() { timeout 60 "$BIN" console --db "$1" --session crash --set consilium.max_rounds=$rounds <"$script" >>"$2" 2>>"$tmp/err.txt"; }
 
 dump() { # db -> normalised state, without times
   sqlite3 "$1" "select author || '|' || author_kind || '|' || text from messages order by id"
@@ -33,18 +38,19 @@ run "$tmp/ref.db" "$tmp/ref.out" || fail "reference run failed"
 dump "$tmp/ref.db" >"$tmp/ref.dump"
 nlines=$(wc -l <"$script")
 
-# Each crash run gets the script through a pipe, a line every 5 ms, so the
+# Each crash run gets the script through a pipe, a line every few ms, so the
 # process is alive for the whole script and a kill at a random instant cuts
 # it anywhere: before, inside or after any step.  Lines it already handled
 # are skipped on the next run (inbound dedupe), the rest are handled then.
-feed() { while IFS= read -r l; do printf '%s\n' "$l"; sleep 0.005; done <"$script"; }
-span_ms=$((nlines * 5 + 20))
+pause=$(printf '0.%03d' "$delay_ms")
+feed() { while IFS= read -r l; do printf '%s\n' "$l"; sleep "$pause"; done <"$script"; }
+span_ms=$((nlines * delay_ms + 100))
 killed=0
 attempt=0
 while [ "$killed" -lt "$kills" ]; do
   attempt=$((attempt + 1))
   [ "$attempt" -le $((kills * 5)) ] || fail "could not kill $kills times in $attempt attempts"
-  feed | "$BIN" console --db "$tmp/crash.db" --session crash --set consilium.max_rounds=6 \
+  feed | "$BIN" console --db "$tmp/crash.db" --session crash --set consilium.max_rounds=$rounds \
       >>"$tmp/crash.out" 2>>"$tmp/err.txt" &
   pid=$!
   ms=$((RANDOM % span_ms))
