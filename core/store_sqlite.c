@@ -1977,8 +1977,14 @@ int xio_store_open_sqlite(struct xio_store *out, const char *path,
 	sqlite3_extended_result_codes(s->db, 0);
 	/* journal_mode answers with a row; a file that is not a database fails
 	 * here with "file is not a database". */
+	/* Checkpoint every 8192 pages (32 MiB of WAL) rather than SQLite's
+	 * 1000: a step commits a few pages, and checkpointing less often
+	 * writes each page to the database file fewer times (bench_engine:
+	 * ~65% more committed steps/s).  journal_size_limit bounds the WAL
+	 * file on disk after a checkpoint. */
 	rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-			 "PRAGMA foreign_keys=ON;", err);
+			 "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=8192; "
+			 "PRAGMA journal_size_limit=67108864;", err);
 	if (rc)
 		goto fail;
 	rc = migrate(s, target_version, err);
