@@ -100,7 +100,7 @@ struct fake {
 	struct fake_chat *chat;
 	int made, answered;        /* updates made available / answered */
 	int64_t base_update_id;    /* update_id of upd[0] */
-	double t_start, t_last_answer, settle_until;
+	double t_start, t_last_answer, t_last_send, settle_until;
 	long long cpu_start;
 	int failed;
 	int stopping;
@@ -383,12 +383,18 @@ static void tick_cb(uv_timer_t *t)
 	}
 	generate(f, now);
 	serve_poll(f, 0);
-	if (f->answered == f->phases[f->cur].n && f->settle_until == 0)
-		f->settle_until = now + 0.3;   /* let the trailing replies land */
+	/* the phase ends when every update is answered and the bot has been
+	 * quiet for 0.3 s (its trailing replies have landed) */
+	if (f->answered == f->phases[f->cur].n && f->settle_until == 0 &&
+	    now - f->t_last_send >= 0.3)
+		f->settle_until = now;
 	if (f->settle_until == 0 && now - f->t_start > f->timeout_s) {
-		fprintf(stderr, "fake_tg: phase %s: %d of %d answered within %.0f s\n",
-			f->phases[f->cur].name, f->answered, f->phases[f->cur].n, f->timeout_s);
-		f->failed = 1;
+		if (f->answered < f->phases[f->cur].n) {
+			fprintf(stderr, "fake_tg: phase %s: %d of %d answered within %.0f s\n",
+				f->phases[f->cur].name, f->answered, f->phases[f->cur].n,
+				f->timeout_s);
+			f->failed = 1;
+		}
 		f->settle_until = now;
 	}
 	if (f->settle_until > 0 && now >= f->settle_until) {
@@ -428,6 +434,7 @@ static void on_send(struct fake *f, struct xio_http_request *req, struct json_ob
 	int mid = 1;
 	double t = now_s();
 
+	f->t_last_send = t;
 	if (f->cur >= 0 && idx >= 0 && idx < f->phases[f->cur].chats) {
 		struct fake_chat *ch = &f->chat[idx];
 
