@@ -303,15 +303,16 @@ static int start_phase(struct fake *f, int idx)
 	const struct fake_phase *ph = &f->phases[idx];
 	int i;
 
+	/* a poll waiting across phases is answered from the old phase first,
+	 * so the bot's offset reaches the new phase's base */
+	serve_poll(f, 1);
 	free(f->upd);
 	free(f->chat);
 	f->upd = calloc((size_t)ph->n, sizeof(*f->upd));
 	f->chat = calloc((size_t)ph->chats, sizeof(*f->chat));
+	f->made = 0;
 	if (!f->upd || !f->chat)
 		return -1;
-	/* a poll waiting across phases returns empty first so offsets stay
-	 * consistent with the new base */
-	serve_poll(f, 1);
 	f->cur = idx;
 	for (i = 0; i < ph->chats; i++)
 		f->chat[i].head = f->chat[i].tail = -1;
