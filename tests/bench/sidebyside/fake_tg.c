@@ -27,8 +27,9 @@
  *
  * Usage: fake_tg [-t SECONDS_TIMEOUT] PHASE... -- COMMAND ARGS...
  *        PHASE = NAME:N:RATE:CHATS      e.g. r1000:3000:1000:150
- * Exit: 0 when every update of every phase was answered, 1 otherwise, 2 on
- * bad usage or when the bot could not be started.
+ * Exit: 0 when every update of every phase was answered; 1 otherwise (a
+ * phase timed out, the bot exited early or could not be started); 2 on bad
+ * usage.
  */
 
 #include <errno.h>
