@@ -1426,24 +1426,19 @@ size_t xio_api_clients(const struct xio_api *api)
 static void stats_cb(uv_timer_t *t)
 {
 	struct xio_api *api = t->data;
-	struct xio_outbox_row *rows = NULL;
 	struct xio_outbox_stats st;
-	int64_t *ids = NULL, now = xio_clock_now(api->clock), oldest = 0;
+	int64_t *ids = NULL, now = xio_clock_now(api->clock), oldest = 0, depth = 0;
 	struct xio_err err;
-	size_t n = 0, i;
+	size_t n = 0;
 
 	if (!api->store->ops->consilium_ids(api->store->impl, 1, &ids, &n, &err))
 		xio_gauge_set(api->g_open, (double)n);
 	free(ids);
 	n = 0;
-	if (!api->store->ops->outbox_due(api->store->impl, INT64_MAX, 100000, &rows, &n, &err)) {
-		for (i = 0; i < n; i++)
-			if (!oldest || rows[i].created_at < oldest)
-				oldest = rows[i].created_at;
-		xio_gauge_set(api->g_depth, (double)n);
+	if (!api->store->ops->outbox_depth(api->store->impl, &depth, &oldest, &err)) {
+		xio_gauge_set(api->g_depth, (double)depth);
 		xio_gauge_set(api->g_age, oldest && now > oldest ? (double)(now - oldest) / 1000.0 : 0);
 	}
-	xio_outbox_rows_free(rows, n);
 	if (api->outbox) {
 		xio_outbox_stats(api->outbox, &st);
 		xio_counter_add(api->c_retries, (double)(st.retried - api->retried_seen));

@@ -290,28 +290,23 @@ static void pass(struct xio_outbox *ob)
 {
 	struct xio_outbox_row *rows = NULL;
 	struct xio_err err;
-	int64_t seen[PASS_ROWS], next = 0, now;
-	size_t n = 0, nseen = 0, i, j;
+	int64_t next = 0, now;
+	size_t n = 0, i;
 	int started = 0;
 
 	if (ob->stopped)
 		return;
 	now = xio_clock_now(ob->clock);
-	if (ob->store->ops->outbox_due(ob->store->impl, INT64_MAX, PASS_ROWS, &rows, &n, &err)) {
+	if (ob->store->ops->outbox_heads(ob->store->impl, PASS_ROWS, &rows, &n, &err)) {
 		xio_logf(ob->log, XIO_LOG_ERROR, "outbox", "cannot read the outbox: %s", err.msg);
 		uv_timer_start(&ob->timer, timer_cb, 1000, 0);
 		return;
 	}
 	ob->pending_rows = (int)n;
 	for (i = 0; i < n; i++) {
+		/* heads only: each consilium's rows wait behind its first */
 		struct xio_outbox_row *row = &rows[i];
 
-		for (j = 0; j < nseen; j++)
-			if (seen[j] == row->consilium_id)
-				break;
-		if (j < nseen)
-			continue; /* an earlier row of this consilium comes first */
-		seen[nseen++] = row->consilium_id;
 		if (is_running(ob, row->consilium_id))
 			continue;
 		if (row->next_try_at > now) {

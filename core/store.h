@@ -291,6 +291,15 @@ struct xio_store_ops {
 				     size_t *n, struct xio_err *err);
 	/* Moves a consilium to another thread key (a chat that changed id). */
 	int (*consilium_rekey)(void *impl, int64_t id, const char *thread_key, struct xio_err *err);
+
+	/* ---- outbox at scale (schema 8) ---- */
+	/* The first row not yet done of each consilium (the only one the
+	 * dispatcher may start), in id order, at most max: read through a
+	 * partial index, so a pass costs the number of consiliums with work,
+	 * not the number of rows queued behind them. */
+	int (*outbox_heads)(void *impl, size_t max, struct xio_outbox_row **out, size_t *n, struct xio_err *err);
+	/* Rows not yet done, and the creation time of the oldest (0 if none). */
+	int (*outbox_depth)(void *impl, int64_t *depth, int64_t *oldest_created_at, struct xio_err *err);
 };
 
 struct xio_store {
@@ -299,7 +308,7 @@ struct xio_store {
 };
 
 /* The schema version this build migrates to. */
-#define XIO_STORE_SCHEMA_VERSION 7
+#define XIO_STORE_SCHEMA_VERSION 8
 
 /*
  * Opens (creating if needed) the SQLite store at path, in WAL mode with

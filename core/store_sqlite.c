@@ -185,6 +185,9 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,\n"
 	"  value TEXT NOT NULL\n"
 	") WITHOUT ROWID;\n",
+
+	/* 8: the dispatcher reads only the head of each consilium's queue. */
+	"CREATE INDEX outbox_pending ON outbox(consilium_id, id) WHERE state < 2;\n",
 };
 
 enum stmt_id {
@@ -241,6 +244,8 @@ enum stmt_id {
 	S_KV_PUT,
 	S_CONS_OPEN_RANGE,
 	S_CONS_REKEY,
+	S_OUTBOX_HEADS,
+	S_OUTBOX_DEPTH,
 	S_COUNT
 };
 
@@ -298,6 +303,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_KV_PUT] = "INSERT INTO kv(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
 	[S_CONS_OPEN_RANGE] = "SELECT id, thread_key FROM consiliums WHERE thread_key >= ?1 AND thread_key < ?2 AND phase<>'closed' ORDER BY id",
 	[S_CONS_REKEY] = "UPDATE consiliums SET thread_key=? WHERE id=?",
+	[S_OUTBOX_HEADS] = "SELECT o.id, o.key, o.consilium_id, o.kind, o.payload, o.state, o.attempts, o.next_try_at, o.last_error, o.result, o.created_at FROM outbox o JOIN (SELECT min(id) AS id FROM outbox WHERE state < 2 GROUP BY consilium_id) h ON o.id = h.id ORDER BY o.id LIMIT ?",
+	[S_OUTBOX_DEPTH] = "SELECT count(*), coalesce(min(created_at), 0) FROM outbox WHERE state < 2",
 };
 
 struct sqlite_store {
@@ -1892,6 +1899,38 @@ static int sqlite_consilium_rekey(void *impl, int64_t id, const char *thread_key
 }
 
 
+static int sqlite_outbox_heads(void *impl, size_t max, struct xio_outbox_row **out, size_t *n,
+			       struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_OUTBOX_HEADS, err);
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	return collect_outbox(s, st, out, n, err);
+}
+
+static int sqlite_outbox_depth(void *impl, int64_t *depth, int64_t *oldest, struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_OUTBOX_DEPTH, err);
+	int rc;
+
+	*depth = *oldest = 0;
+	if (!st)
+		return XIO_EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*depth = sqlite3_column_int64(st, 0);
+		*oldest = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(s, err, "outbox depth");
+}
+
 static const struct xio_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -1945,6 +1984,8 @@ static const struct xio_store_ops sqlite_ops = {
 	.kv_put = sqlite_kv_put,
 	.consilium_open_prefix = sqlite_consilium_open_prefix,
 	.consilium_rekey = sqlite_consilium_rekey,
+	.outbox_heads = sqlite_outbox_heads,
+	.outbox_depth = sqlite_outbox_depth,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,

@@ -157,6 +157,14 @@ static int f_outbox_due(void *impl, int64_t now, size_t max, struct xio_outbox_r
 	return REAL(w)->outbox_due(RIMPL(w), now, max, out, n, err);
 }
 
+static int f_outbox_heads(void *impl, size_t max, struct xio_outbox_row **out, size_t *n,
+			  struct xio_err *err)
+{
+	struct faulty *w = impl;
+
+	return REAL(w)->outbox_heads(RIMPL(w), max, out, n, err);
+}
+
 static int f_outbox_update(void *impl, const struct xio_outbox_row *row, struct xio_err *err)
 {
 	struct faulty *w = impl;
@@ -222,6 +230,7 @@ static const struct xio_store_ops faulty_ops = {
 	.inbound_claim = f_inbound_claim,
 	.outbox_put = f_outbox_put,
 	.outbox_due = f_outbox_due,
+	.outbox_heads = f_outbox_heads,
 	.outbox_update = f_outbox_update,
 	.outbox_next_try = f_outbox_next_try,
 	.outbox_list = f_outbox_list,
