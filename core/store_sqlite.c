@@ -450,6 +450,21 @@ static void free_messages(void *v, size_t n)
 	xio_message_rows_free(v, n);
 }
 
+/* Runs an INSERT ... ON CONFLICT DO NOTHING: 0 and the new rowid in *id, or
+ * XIO_EDUP when the unique key was already there (nothing written). */
+static int insert_unique(struct sqlite_store *s, sqlite3_stmt *st, int64_t *id,
+			 struct xio_err *err, const char *what)
+{
+	int rc = step_done(s, st, err, what);
+
+	if (rc)
+		return rc;
+	if (sqlite3_changes(s->db) != 1)
+		return XIO_EDUP;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
 /* ---- lifecycle and migrations ---------------------------------------- */
 
 static int get_version(struct sqlite_store *s, int *version, struct xio_err *err)
@@ -947,7 +962,6 @@ static int sqlite_outbox_put(void *impl, struct xio_outbox_row *row, struct xio_
 {
 	struct sqlite_store *s = impl;
 	sqlite3_stmt *st = stmt(s, S_OUTBOX_PUT, err);
-	int rc;
 
 	if (!st)
 		return XIO_EIO;
@@ -957,13 +971,7 @@ static int sqlite_outbox_put(void *impl, struct xio_outbox_row *row, struct xio_
 	bind_text(st, 4, row->payload ? row->payload : "{}");
 	sqlite3_bind_int64(st, 5, row->next_try_at);
 	sqlite3_bind_int64(st, 6, row->created_at);
-	rc = step_done(s, st, err, "put outbox");
-	if (rc)
-		return rc;
-	if (sqlite3_changes(s->db) != 1)
-		return XIO_EDUP;
-	row->id = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	return insert_unique(s, st, &row->id, err, "put outbox");
 }
 
 static int read_outbox(sqlite3_stmt *st, void *row)
@@ -1294,7 +1302,6 @@ static int sqlite_reminder_put(void *impl, struct xio_reminder_row *row, struct 
 {
 	struct sqlite_store *s = impl;
 	sqlite3_stmt *st = stmt(s, S_REM_PUT, err);
-	int rc;
 
 	if (!st)
 		return XIO_EIO;
@@ -1306,13 +1313,7 @@ static int sqlite_reminder_put(void *impl, struct xio_reminder_row *row, struct 
 	sqlite3_bind_int64(st, 6, row->due_at);
 	sqlite3_bind_int(st, 7, row->state);
 	sqlite3_bind_int64(st, 8, row->created_at);
-	rc = step_done(s, st, err, "put reminder");
-	if (rc)
-		return rc;
-	if (sqlite3_changes(s->db) != 1)
-		return XIO_EDUP;
-	row->id = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	return insert_unique(s, st, &row->id, err, "put reminder");
 }
 
 static int read_reminder(sqlite3_stmt *st, void *row)
