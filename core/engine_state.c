@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Far above any real consilium, far below overflow. */
+#define XIO_STATE_COUNTER_MAX ((int64_t)1 << 40)
+
 struct xio_consilium *xio_consilium_new(void)
 {
 	struct xio_consilium *c = calloc(1, sizeof(*c));
@@ -187,6 +190,7 @@ struct xio_consilium *xio_consilium_from_json(const char *json, struct xio_err *
 	json_object *o = NULL, *v;
 	char *phase = NULL, *policy = NULL, *lang = NULL;
 	const char *bad = NULL;
+	int64_t round, max_rounds, turns;
 	enum json_tokener_error jerr = json_tokener_success;
 	int nomem = 0;
 	size_t i, n;
@@ -236,13 +240,23 @@ struct xio_consilium *xio_consilium_from_json(const char *json, struct xio_err *
 	if (lang && (strcmp(lang, "ru") == 0 || strcmp(lang, "en") == 0))
 		strcpy(c->lang, lang);
 	c->paused = json_object_object_get_ex(o, "paused", &v) && json_object_get_boolean(v);
-	c->round = (int)get_int(o, "round");
-	c->max_rounds = (int)get_int(o, "max_rounds");
+	round = get_int(o, "round");
+	max_rounds = get_int(o, "max_rounds");
 	c->started_at = get_int(o, "started_at");
 	c->deadline_at = get_int(o, "deadline_at");
 	c->human_due_at = get_int(o, "human_due_at");
 	c->step = get_int(o, "step");
 	c->ask_seq = get_int(o, "ask_seq");
+	/* Counters only ever count up from 0 by one per step: a value outside
+	 * that range is a damaged state, and would overflow when stepped. */
+	if (c->step < 0 || c->step > XIO_STATE_COUNTER_MAX || c->ask_seq < 0 ||
+	    c->ask_seq > XIO_STATE_COUNTER_MAX || round < 0 || round > 1000 ||
+	    max_rounds < 0 || max_rounds > 1000) {
+		bad = "a counter is out of range";
+		goto fail;
+	}
+	c->round = (int)round;
+	c->max_rounds = (int)max_rounds;
 	if (json_object_object_get_ex(o, "participants", &v) && json_object_is_type(v, json_type_array)) {
 		n = json_object_array_length(v);
 		c->parts = calloc(n ? n : 1, sizeof(*c->parts));
@@ -262,7 +276,13 @@ struct xio_consilium *xio_consilium_from_json(const char *json, struct xio_err *
 			}
 			c->parts[i].spoke = json_object_object_get_ex(p, "spoke", &f) &&
 					    json_object_get_boolean(f);
-			c->parts[i].turns = (int)get_int(p, "turns");
+			turns = get_int(p, "turns");
+			c->nparts = i + 1;
+			if (turns < 0 || turns > 1000000) {
+				bad = "a participant's turns are out of range";
+				goto fail;
+			}
+			c->parts[i].turns = (int)turns;
 			c->nparts = i + 1;
 		}
 	}
