@@ -1465,7 +1465,8 @@ static int read_event(sqlite3_stmt *st, void *row)
 	e->consilium_id = sqlite3_column_int64(st, 1);
 	e->type = col_text(st, 2);
 	e->data = col_text(st, 3);
-	e->created_at = sqlite3_column_int64(st, 4);	return 0;
+	e->created_at = sqlite3_column_int64(st, 4);
+	return 0;
 }
 
 static void free_events(void *v, size_t n)
@@ -1535,7 +1536,8 @@ static int read_audit(sqlite3_stmt *st, void *row)
 	a->actor = col_text(st, 2);
 	a->action = col_text(st, 3);
 	a->consilium_id = sqlite3_column_int64(st, 4);
-	a->detail = col_text(st, 5);	return 0;
+	a->detail = col_text(st, 5);
+	return 0;
 }
 
 static void free_audit(void *v, size_t n)
@@ -1640,7 +1642,8 @@ static int read_task(sqlite3_stmt *st, void *row)
 	t->due = col_text(st, 5);
 	t->priority = col_text(st, 6);
 	t->status = col_text(st, 7);
-	t->confidence = sqlite3_column_double(st, 8);	return 0;
+	t->confidence = sqlite3_column_double(st, 8);
+	return 0;
 }
 
 static void free_tasks(void *v, size_t n)
@@ -1675,7 +1678,8 @@ static int read_hit(sqlite3_stmt *st, void *row)
 	h->question = col_text(st, 2);
 	h->decision = col_text(st, 3);
 	h->status = col_text(st, 4);
-	h->updated_at = sqlite3_column_int64(st, 5);	return 0;
+	h->updated_at = sqlite3_column_int64(st, 5);
+	return 0;
 }
 
 static void free_hits(void *v, size_t n)

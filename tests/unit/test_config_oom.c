@@ -21,63 +21,9 @@
 #include "config.h"
 #include "log.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define OOM_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define OOM_SANITIZED 1
-#endif
-#endif
+#include "fail_alloc.h"
 
 #ifndef OOM_SANITIZED
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t m);
-extern void *__libc_realloc(void *p, size_t n);
-extern void __libc_free(void *p);
-
-/* Armed only around the code under test, so cmocka's own use is free. */
-static int armed;
-static long fail_at, seen, live;
-
-static int should_fail(void)
-{
-	return armed && seen++ == fail_at;
-}
-
-void *malloc(size_t n)
-{
-	void *p = should_fail() ? NULL : __libc_malloc(n);
-
-	if (p && armed)
-		live++;
-	return p;
-}
-
-void *calloc(size_t n, size_t m)
-{
-	void *p = should_fail() ? NULL : __libc_calloc(n, m);
-
-	if (p && armed)
-		live++;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	void *p = should_fail() ? NULL : __libc_realloc(old, n);
-
-	if (p && !old && armed)
-		live++;
-	return p;
-}
-
-void free(void *p)
-{
-	if (p && armed)
-		live--;
-	__libc_free(p);
-}
-
 static const char yaml[] =
 	"log:\n"
 	"  level: debug\n"

@@ -22,73 +22,9 @@
 
 #include "engine.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define OOM_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define OOM_SANITIZED 1
-#endif
-#endif
+#include "fail_alloc.h"
 
 #ifndef OOM_SANITIZED
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t m);
-extern void *__libc_realloc(void *p, size_t n);
-extern void __libc_free(void *p);
-
-static int armed, sparing;
-static long fail_at, seen, live;
-
-/* Where an injected failure happens: a place for a debugger's breakpoint
- * ("break oom_hit if fail_at == N") when a run reports allocation N. */
-__attribute__((noinline)) static void oom_hit(void)
-{
-	__asm__ volatile("");
-}
-
-static int should_fail(void)
-{
-	if (armed && !sparing && seen++ == fail_at) {
-		oom_hit();
-		return 1;
-	}
-	return 0;
-}
-
-void *malloc(size_t n)
-{
-	void *p = should_fail() ? NULL : __libc_malloc(n);
-
-	if (p && armed)
-		live++;
-	return p;
-}
-
-void *calloc(size_t n, size_t m)
-{
-	void *p = should_fail() ? NULL : __libc_calloc(n, m);
-
-	if (p && armed)
-		live++;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	void *p = should_fail() ? NULL : __libc_realloc(old, n);
-
-	if (p && !old && armed)
-		live++;
-	return p;
-}
-
-void free(void *p)
-{
-	if (p && armed)
-		live--;
-	__libc_free(p);
-}
-
 /*
  * json-c 0.16's tokenizer is not safe against allocation failure (it passes
  * a failed key copy on to strlen and crashes), so a parse is treated as one
