@@ -6,6 +6,14 @@
  * exactly-once for a chat thread), starts those that are due and not already
  * running, and arms the timer for the earliest retry.  Passes are triggered
  * by kicks (after a commit) and by the timer, never run inside a handler.
+ *
+ * A pass is one store transaction: the outcomes reported since the last
+ * pass (kept in memory until then) are written, the heads are read, and the
+ * rows to start are marked in flight; only after that commit are their
+ * handlers called.  Under load that is one durable commit per loop turn
+ * instead of two per row.  An outcome not yet written when the process
+ * dies leaves its row in flight: the next process checks it (an unknown
+ * outcome), it never repeats it blindly.
  */
 #include "outbox.h"
 
@@ -33,6 +41,13 @@ struct xio_outbox {
 	int64_t running[MAX_RUNNING];
 	size_t nrunning;
 	int pending_rows;  /* rows seen not done at the last pass */
+	struct xio_outbox_row *dirty; /* outcomes to write at the next pass */
+	size_t ndirty, capdirty;
+	/* Consiliums whose head row to look at in the next pass; when full is
+	 * set (at start, after an error) every head is read instead. */
+	int64_t *wanted;
+	size_t nwanted, capwanted;
+	int full;
 	struct xio_outbox_stats stats;
 	void (*progress_cb)(void *ud);
 	void *progress_ud;
@@ -69,6 +84,7 @@ int xio_outbox_new(struct xio_outbox **out, uv_loop_t *loop, struct xio_store *s
 	if (ob->opts.backoff_max_ms < ob->opts.backoff_base_ms)
 		ob->opts.backoff_max_ms = ob->opts.backoff_base_ms * 300;
 	ob->seed = (unsigned)xio_clock_mono_ms();
+	ob->full = 1;
 	uv_timer_init(loop, &ob->timer);
 	ob->timer.data = ob;
 	*out = ob;
@@ -77,8 +93,57 @@ int xio_outbox_new(struct xio_outbox **out, uv_loop_t *loop, struct xio_store *s
 
 static void release(struct xio_outbox *ob)
 {
+	xio_outbox_rows_free(ob->dirty, ob->ndirty);
+	free(ob->wanted);
 	free(ob->handlers);
 	free(ob);
+}
+
+/* Writes the outcomes kept since the last pass, inside the caller's
+ * transaction.  Returns 0 or the store's code (the rows stay kept). */
+static int write_dirty(struct xio_outbox *ob, struct xio_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ob->ndirty; i++) {
+		rc = ob->store->ops->outbox_update(ob->store->impl, &ob->dirty[i], err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void forget_dirty(struct xio_outbox *ob)
+{
+	size_t i;
+
+	for (i = 0; i < ob->ndirty; i++)
+		xio_outbox_row_release(&ob->dirty[i]);
+	ob->ndirty = 0;
+}
+
+/* Writes the kept outcomes now, in a transaction of their own (at stop). */
+static void flush_dirty(struct xio_outbox *ob)
+{
+	struct xio_err err;
+	int rc;
+
+	if (!ob->ndirty)
+		return;
+	rc = xio_store_begin(ob->store, &err);
+	if (!rc) {
+		rc = write_dirty(ob, &err);
+		if (rc)
+			xio_store_rollback(ob->store);
+		else
+			rc = xio_store_commit(ob->store, &err);
+	}
+	if (rc)
+		xio_logf(ob->log, XIO_LOG_ERROR, "outbox",
+			 "%zu outcomes not written (they will be checked at the next start): %s",
+			 ob->ndirty, err.msg);
+	forget_dirty(ob);
 }
 
 /* The dispatcher outlives xio_outbox_free while jobs are out: a handler may
@@ -98,6 +163,8 @@ void xio_outbox_free(struct xio_outbox *ob)
 {
 	if (!ob)
 		return;
+	if (!ob->freed)
+		flush_dirty(ob);
 	ob->stopped = 1;
 	ob->freed = 1;
 	uv_close((uv_handle_t *)&ob->timer, free_cb);
@@ -105,6 +172,7 @@ void xio_outbox_free(struct xio_outbox *ob)
 
 void xio_outbox_stop(struct xio_outbox *ob)
 {
+	flush_dirty(ob);
 	ob->stopped = 1;
 	uv_timer_stop(&ob->timer);
 }
@@ -166,6 +234,28 @@ static void running_remove(struct xio_outbox *ob, int64_t cid)
 		}
 }
 
+/* Asks the next pass to look at consilium cid's head row. */
+static void want(struct xio_outbox *ob, int64_t cid)
+{
+	size_t i;
+
+	for (i = 0; i < ob->nwanted; i++)
+		if (ob->wanted[i] == cid)
+			return;
+	if (ob->nwanted == ob->capwanted) {
+		size_t cap = ob->capwanted ? ob->capwanted * 2 : 64;
+		int64_t *v = realloc(ob->wanted, cap * sizeof(*v));
+
+		if (!v) {
+			ob->full = 1;
+			return;
+		}
+		ob->wanted = v;
+		ob->capwanted = cap;
+	}
+	ob->wanted[ob->nwanted++] = cid;
+}
+
 static int64_t backoff_ms(struct xio_outbox *ob, int attempts)
 {
 	int64_t cap = ob->opts.backoff_base_ms;
@@ -190,17 +280,36 @@ static void save_row(struct xio_outbox *ob, const struct xio_outbox_row *row)
 		xio_logf(ob->log, XIO_LOG_ERROR, "outbox", "%s: cannot update: %s", row->key, err.msg);
 }
 
+/* Keeps row's outcome for the next pass's transaction; takes the row's
+ * strings (row is zeroed).  Without memory it is written at once. */
+static void keep_row(struct xio_outbox *ob, struct xio_outbox_row *row)
+{
+	if (ob->ndirty == ob->capdirty) {
+		size_t cap = ob->capdirty ? ob->capdirty * 2 : 64;
+		struct xio_outbox_row *v = realloc(ob->dirty, cap * sizeof(*v));
+
+		if (!v) {
+			save_row(ob, row);
+			return;
+		}
+		ob->dirty = v;
+		ob->capdirty = cap;
+	}
+	ob->dirty[ob->ndirty++] = *row;
+	memset(row, 0, sizeof(*row));
+}
+
 void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 		     const char *result, const char *msg)
 {
 	struct xio_outbox *ob = job->ob;
 	struct xio_outbox_row *row = &job->row;
-	int64_t now;
+	int64_t now, cid = row->consilium_id;
 
 	if (ob->freed) {
 		/* Shut down: the store may be closing.  The row stays in flight
 		 * and the next process checks its outcome before acting again. */
-		running_remove(ob, row->consilium_id);
+		running_remove(ob, cid);
 		xio_outbox_row_release(row);
 		free(job);
 		if (ob->timer_closed && ob->nrunning == 0)
@@ -217,7 +326,7 @@ void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 		row->attempts++;
 		free(row->last_error);
 		row->last_error = NULL;
-		save_row(ob, row);
+		keep_row(ob, row);
 		ob->stats.performed++;
 	} else if (rc == XIO_EAGAIN && row->attempts + 1 < ob->opts.max_attempts) {
 		int64_t delay = retry_after_ms >= 0 ? retry_after_ms
@@ -228,21 +337,22 @@ void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 		row->next_try_at = now + delay;
 		free(row->last_error);
 		row->last_error = msg ? strdup(msg) : NULL;
-		save_row(ob, row);
 		ob->stats.retried++;
 		xio_logf(ob->log, XIO_LOG_WARN, "outbox", "%s (%s): retry %d in %lld ms: %s",
 			 row->key, row->kind, row->attempts, (long long)delay, msg ? msg : "");
+		keep_row(ob, row);
 	} else {
 		row->attempts++;
 		row->state = XIO_OUTBOX_FAILED;
 		free(row->last_error);
 		row->last_error = strdup(msg ? msg : xio_strerror(rc));
-		save_row(ob, row);
 		ob->stats.failed++;
 		xio_logf(ob->log, XIO_LOG_ERROR, "outbox", "%s (%s): failed after %d attempts: %s",
 			 row->key, row->kind, row->attempts, msg ? msg : xio_strerror(rc));
+		keep_row(ob, row);
 	}
-	running_remove(ob, row->consilium_id);
+	running_remove(ob, cid);
+	want(ob, cid); /* the rows queued behind it */
 	ob->stats.inflight = ob->nrunning;
 	xio_outbox_row_release(row);
 	free(job);
@@ -251,9 +361,14 @@ void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 		ob->progress_cb(ob->progress_ud);
 }
 
-static void start(struct xio_outbox *ob, struct xio_outbox_row *row)
+/* Claims row for its handler inside the pass's transaction: marks it in
+ * flight (so that if we die while the effect is out, the next process knows
+ * its outcome is unknown and checks first) and returns the job, or NULL when
+ * the row needs no handler (marked done as skipped) or memory ran out (it
+ * stays pending for the next pass). */
+static struct xio_outbox_job *claim(struct xio_outbox *ob, struct xio_outbox_row *row,
+				    const struct xio_outbox_handler *h)
 {
-	const struct xio_outbox_handler *h = handler_for(ob, row->kind);
 	struct xio_outbox_job *job;
 
 	if (!h) {
@@ -266,11 +381,11 @@ static void start(struct xio_outbox *ob, struct xio_outbox_row *row)
 			 row->key, row->kind);
 		/* rows queued behind it may go now */
 		xio_outbox_kick(ob);
-		return;
+		return NULL;
 	}
 	job = calloc(1, sizeof(*job));
 	if (!job)
-		return; /* stays pending; the next pass tries again */
+		return NULL;
 	job->ob = ob;
 	job->row = *row;
 	memset(row, 0, sizeof(*row)); /* the job owns the strings now */
@@ -278,61 +393,173 @@ static void start(struct xio_outbox *ob, struct xio_outbox_row *row)
 	if (job->unknown_outcome)
 		ob->stats.checked++;
 	job->row.state = XIO_OUTBOX_INFLIGHT;
-	/* Persist "in flight" before acting: if we die while the effect is out,
-	 * the next process knows its outcome is unknown and checks first. */
 	save_row(ob, &job->row);
 	ob->running[ob->nrunning++] = job->row.consilium_id;
-	ob->stats.inflight = ob->nrunning;
-	h->perform(h->ud, job);
+	return job;
 }
 
-static void pass(struct xio_outbox *ob)
+static void abandon(struct xio_outbox *ob, struct xio_outbox_job *job)
+{
+	running_remove(ob, job->row.consilium_id);
+	xio_outbox_row_release(&job->row);
+	free(job);
+}
+
+/* Reads the head rows to consider: every head when ob->full, else those of
+ * the wanted consiliums and of those the store saw rows put for.  The
+ * wanted list is emptied (claim_due puts back what must be looked at
+ * again). */
+static int read_heads(struct xio_outbox *ob, struct xio_outbox_row **rows, size_t *n,
+		      struct xio_err *err)
+{
+	int64_t *ids = NULL;
+	size_t nids = 0, i, cap;
+	int all = 0, rc = 0;
+
+	ob->store->ops->outbox_touched(ob->store->impl, &ids, &nids, &all);
+	for (i = 0; i < nids; i++)
+		want(ob, ids[i]);
+	free(ids);
+	if (all)
+		ob->full = 1;
+	*rows = NULL;
+	*n = 0;
+	if (ob->full) {
+		rc = ob->store->ops->outbox_heads(ob->store->impl, PASS_ROWS, rows, n, err);
+		if (!rc) {
+			ob->full = *n >= PASS_ROWS; /* more than one pass can take */
+			ob->nwanted = 0;
+		}
+		return rc;
+	}
+	/* only as many as can start now: the others stay wanted, unread */
+	cap = ob->nwanted < PASS_ROWS ? ob->nwanted : PASS_ROWS;
+	if (cap > MAX_RUNNING - ob->nrunning)
+		cap = MAX_RUNNING - ob->nrunning;
+	if (!cap)
+		return 0;
+	*rows = calloc(cap, sizeof(**rows));
+	if (!*rows)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	for (i = 0; i < ob->nwanted && *n < cap; i++) {
+		if (is_running(ob, ob->wanted[i]))
+			continue; /* wanted again when its job is done */
+		rc = ob->store->ops->outbox_head(ob->store->impl, ob->wanted[i], &(*rows)[*n], err);
+		if (rc == XIO_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc)
+			break;
+		(*n)++;
+	}
+	if (rc) {
+		xio_outbox_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+		return rc;
+	}
+	/* what did not fit waits for the next pass */
+	memmove(ob->wanted, ob->wanted + i, (ob->nwanted - i) * sizeof(*ob->wanted));
+	ob->nwanted -= i;
+	return 0;
+}
+
+/* Reads the heads and claims the due ones, inside the open transaction.
+ * jobs (room for PASS_ROWS) receives the claimed jobs. */
+static int claim_due(struct xio_outbox *ob, int64_t now, struct xio_outbox_job **jobs,
+		     size_t *njobs, int64_t *next, struct xio_err *err)
 {
 	struct xio_outbox_row *rows = NULL;
-	struct xio_err err;
-	int64_t next = 0, now;
 	size_t n = 0, i;
-	int started = 0;
+	int rc = read_heads(ob, &rows, &n, err);
 
-	if (ob->stopped)
-		return;
-	now = xio_clock_now(ob->clock);
-	if (ob->store->ops->outbox_heads(ob->store->impl, PASS_ROWS, &rows, &n, &err)) {
-		xio_logf(ob->log, XIO_LOG_ERROR, "outbox", "cannot read the outbox: %s", err.msg);
-		uv_timer_start(&ob->timer, timer_cb, 1000, 0);
-		return;
-	}
+	if (rc)
+		return rc;
 	ob->pending_rows = (int)n;
 	for (i = 0; i < n; i++) {
 		/* heads only: each consilium's rows wait behind its first */
 		struct xio_outbox_row *row = &rows[i];
+		struct xio_outbox_job *job;
 
 		if (is_running(ob, row->consilium_id))
 			continue;
 		if (row->next_try_at > now) {
-			if (!next || row->next_try_at < next)
-				next = row->next_try_at;
+			if (!*next || row->next_try_at < *next)
+				*next = row->next_try_at;
+			want(ob, row->consilium_id);
 			continue;
 		}
 		if (ob->nrunning >= MAX_RUNNING) {
-			next = now + 10;
-			break;
+			*next = now + 10;
+			want(ob, row->consilium_id);
+			continue;
 		}
-		start(ob, row);
-		started++;
-		if (ob->stopped)
-			break;
+		job = claim(ob, row, handler_for(ob, row->kind));
+		if (job)
+			jobs[(*njobs)++] = job;
+		else
+			want(ob, row->consilium_id); /* skipped, or no memory */
 	}
 	xio_outbox_rows_free(rows, n);
+	return 0;
+}
+
+static void pass(struct xio_outbox *ob)
+{
+	struct xio_outbox_job **jobs = NULL;
+	struct xio_err err;
+	int64_t next = 0, now;
+	size_t njobs = 0, i;
+	int rc;
+
+	if (ob->stopped)
+		return;
+	now = xio_clock_now(ob->clock);
+	jobs = calloc(PASS_ROWS, sizeof(*jobs));
+	rc = jobs ? xio_store_begin(ob->store, &err) : xio_err_set(&err, XIO_ENOMEM, "out of memory");
+	if (!rc) {
+		rc = write_dirty(ob, &err);
+		if (!rc)
+			rc = claim_due(ob, now, jobs, &njobs, &next, &err);
+		if (rc)
+			xio_store_rollback(ob->store);
+		else
+			rc = xio_store_commit(ob->store, &err);
+	}
+	if (rc) {
+		/* nothing was written: the kept outcomes wait for the next pass,
+		 * the claimed rows were not marked and must not start */
+		xio_logf(ob->log, XIO_LOG_ERROR, "outbox", "cannot update the outbox: %s", err.msg);
+		for (i = 0; i < njobs; i++)
+			abandon(ob, jobs[i]);
+		ob->full = 1; /* what was read and claimed is unknown now */
+		free(jobs);
+		ob->stats.inflight = ob->nrunning;
+		uv_timer_start(&ob->timer, timer_cb, 1000, 0);
+		return;
+	}
+	forget_dirty(ob);
+	ob->stats.inflight = ob->nrunning;
+	for (i = 0; i < njobs; i++) {
+		const struct xio_outbox_handler *h = handler_for(ob, jobs[i]->row.kind);
+
+		if (ob->stopped)
+			abandon(ob, jobs[i]); /* stays in flight: checked next start */
+		else
+			h->perform(h->ud, jobs[i]);
+	}
+	free(jobs);
 	if (next && !ob->timer_armed_for_kick && !ob->stopped)
 		uv_timer_start(&ob->timer, timer_cb, (uint64_t)(next - now > 0 ? next - now : 1), 0);
-	if (!started && ob->progress_cb)
+	if (!njobs && ob->progress_cb)
 		ob->progress_cb(ob->progress_ud);
 }
 
 int xio_outbox_idle(struct xio_outbox *ob)
 {
-	return ob->nrunning == 0 && ob->pending_rows == 0 && !ob->timer_armed_for_kick;
+	return ob->nrunning == 0 && ob->pending_rows == 0 && ob->ndirty == 0 &&
+	       !ob->timer_armed_for_kick;
 }
 
 void xio_outbox_stats(const struct xio_outbox *ob, struct xio_outbox_stats *st)

@@ -354,6 +354,17 @@ static int step_and_apply(struct xio_runner *r, struct xio_consilium *c, const s
 	return rc;
 }
 
+static void after_commit(struct xio_runner *r)
+{
+	if (r->committed_cb)
+		r->committed_cb(r->committed_ud);
+	if (r->outbox)
+		xio_outbox_kick(r->outbox);
+	arm_timer(r);
+	if (r->commit_cb)
+		r->commit_cb(r->commit_ud);
+}
+
 static int finish(struct xio_runner *r, int rc, struct xio_err *err)
 {
 	if (rc) {
@@ -364,13 +375,36 @@ static int finish(struct xio_runner *r, int rc, struct xio_err *err)
 	if (rc)
 		return rc;
 	r->steps++;
-	if (r->committed_cb)
-		r->committed_cb(r->committed_ud);
-	if (r->outbox)
-		xio_outbox_kick(r->outbox);
-	arm_timer(r);
-	if (r->commit_cb)
-		r->commit_cb(r->commit_ud);
+	if (r->batch) {
+		r->batch_steps++;
+		return 0; /* durable, and announced, at xio_runner_batch_end */
+	}
+	after_commit(r);
+	return 0;
+}
+
+int xio_runner_batch_begin(struct xio_runner *r, struct xio_err *err)
+{
+	int rc = xio_store_begin(r->store, err);
+
+	if (rc)
+		return rc;
+	r->batch = 1;
+	r->batch_steps = 0;
+	return 0;
+}
+
+int xio_runner_batch_end(struct xio_runner *r, struct xio_err *err)
+{
+	int rc;
+
+	r->batch = 0;
+	rc = xio_store_commit(r->store, err);
+	if (rc)
+		return rc;
+	if (r->batch_steps)
+		after_commit(r);
+	r->batch_steps = 0;
 	return 0;
 }
 

@@ -37,6 +37,8 @@ struct xio_runner {
 	 * events to its WebSocket clients); NULL = nobody listens. */
 	void (*committed_cb)(void *ud);
 	void *committed_ud;
+	int batch;                      /* inside xio_runner_batch_begin/end */
+	int batch_steps;                /* steps committed inside the batch */
 };
 
 /* Where a bot message goes: the consilium (0 = none, nothing is added to a
@@ -86,6 +88,23 @@ int xio_runner_all_wait_for_humans(struct xio_runner *r);
  */
 int xio_runner_post(struct xio_runner *r, const struct xio_thread_ref *t, const char *persona_id,
 		    const char *text, const char *key, int64_t now, struct xio_err *err);
+
+/*
+ * Opens a batch: the steps applied until xio_runner_batch_end share one
+ * store transaction (each step is a savepoint, still all or nothing), so a
+ * burst of inbound updates costs one durable commit.  The after-commit
+ * callbacks and the outbox kick run once, at the end, after the commit —
+ * nothing leaves the process before what caused it is durable.  Returns 0
+ * or a negative code with err (no batch is open then).
+ */
+int xio_runner_batch_begin(struct xio_runner *r, struct xio_err *err);
+
+/*
+ * Commits the batch.  Returns 0, or a negative code with err when the
+ * commit failed: then nothing of the batch is stored, and its inputs must be
+ * delivered again.
+ */
+int xio_runner_batch_end(struct xio_runner *r, struct xio_err *err);
 
 /* Sets the callback run after every committed step (one at a time). */
 void xio_runner_on_commit(struct xio_runner *r, void (*cb)(void *ud), void *ud);

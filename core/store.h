@@ -9,7 +9,10 @@
  * Transactions are explicit and short: the engine's step writes the new
  * consilium state, the transcript lines it produced and its outbox rows
  * between xio_store_begin() and xio_store_commit(), so a crash at any instant
- * leaves either all of a step or none of it.
+ * leaves either all of a step or none of it.  Transactions nest: an inner
+ * begin/commit is a savepoint of the outer one (a batch of inbound updates
+ * shares one commit, each update's step still all or nothing), and only the
+ * outermost commit makes anything durable.
  *
  * Strings passed in are borrowed for the duration of the call.  Strings
  * handed out in rows are owned by the row and freed by the matching
@@ -300,6 +303,16 @@ struct xio_store_ops {
 	int (*outbox_heads)(void *impl, size_t max, struct xio_outbox_row **out, size_t *n, struct xio_err *err);
 	/* Rows not yet done, and the creation time of the oldest (0 if none). */
 	int (*outbox_depth)(void *impl, int64_t *depth, int64_t *oldest_created_at, struct xio_err *err);
+	/* The first row not yet done of one consilium: 0, or XIO_ENOTFOUND
+	 * when it has none.  An index lookup. */
+	int (*outbox_head)(void *impl, int64_t consilium_id, struct xio_outbox_row *out,
+			   struct xio_err *err);
+	/* Hands over the consiliums that got outbox rows since the last call
+	 * (a put that was rolled back may be among them), so that the
+	 * dispatcher looks at those instead of reading every head.  *ids is
+	 * caller-freed; *all is set when some were not remembered (no memory):
+	 * then read every head. */
+	void (*outbox_touched)(void *impl, int64_t **ids, size_t *n, int *all);
 };
 
 struct xio_store {

@@ -246,6 +246,7 @@ enum stmt_id {
 	S_CONS_REKEY,
 	S_OUTBOX_HEADS,
 	S_OUTBOX_DEPTH,
+	S_OUTBOX_HEAD,
 	S_COUNT
 };
 
@@ -305,6 +306,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CONS_REKEY] = "UPDATE consiliums SET thread_key=? WHERE id=?",
 	[S_OUTBOX_HEADS] = "SELECT o.id, o.key, o.consilium_id, o.kind, o.payload, o.state, o.attempts, o.next_try_at, o.last_error, o.result, o.created_at FROM outbox o JOIN (SELECT min(id) AS id FROM outbox WHERE state < 2 GROUP BY consilium_id) h ON o.id = h.id ORDER BY o.id LIMIT ?",
 	[S_OUTBOX_DEPTH] = "SELECT count(*), coalesce(min(created_at), 0) FROM outbox WHERE state < 2",
+	[S_OUTBOX_HEAD] = "SELECT id, key, consilium_id, kind, payload, state, attempts, next_try_at, last_error, result, created_at FROM outbox WHERE consilium_id = ? AND state < 2 ORDER BY id LIMIT 1",
 };
 
 struct sqlite_store {
@@ -312,6 +314,10 @@ struct sqlite_store {
 	char *path;
 	sqlite3_stmt *stmt[S_COUNT];
 	int in_tx;
+	/* consiliums given outbox rows since outbox_touched last ran */
+	int64_t *touched;
+	size_t ntouched, captouched;
+	int touched_all;
 };
 
 /* ---- small helpers ------------------------------------------------- */
@@ -551,6 +557,7 @@ static void sqlite_close(void *impl)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db)
 		sqlite3_close(s->db);
+	free(s->touched);
 	free(s->path);
 	free(s);
 }
@@ -562,39 +569,68 @@ static int sqlite_ping(void *impl, struct xio_err *err)
 	return exec_sql(s, "SELECT 1 FROM schema_version LIMIT 1", err);
 }
 
+/* Transactions nest: the outermost is BEGIN IMMEDIATE ... COMMIT, an inner
+ * one a savepoint.  A batch of inbound updates runs in one outer transaction
+ * (one WAL commit for all of them) while each update's step stays atomic:
+ * a step that fails rolls back to its savepoint and leaves the others. */
 static int sqlite_begin(void *impl, struct xio_err *err)
 {
 	struct sqlite_store *s = impl;
+	char sql[48];
 
+	if (s->in_tx >= 64)
+		return xio_err_set(err, XIO_ESTATE, "store %s: transactions nested too deep", s->path);
 	if (s->in_tx)
-		return xio_err_set(err, XIO_ESTATE, "store %s: nested transaction", s->path);
-	if (exec_sql(s, "BEGIN IMMEDIATE", err))
+		snprintf(sql, sizeof(sql), "SAVEPOINT xio%d", s->in_tx);
+	else
+		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE");
+	if (exec_sql(s, sql, err))
 		return err ? err->code : XIO_EIO;
-	s->in_tx = 1;
+	s->in_tx++;
 	return 0;
 }
 
 static int sqlite_commit(void *impl, struct xio_err *err)
 {
 	struct sqlite_store *s = impl;
-	int rc = exec_sql(s, "COMMIT", err);
+	char sql[64];
+	int rc;
 
+	if (s->in_tx <= 0)
+		return xio_err_set(err, XIO_ESTATE, "store %s: commit without a transaction", s->path);
+	if (s->in_tx > 1)
+		snprintf(sql, sizeof(sql), "RELEASE xio%d", s->in_tx - 1);
+	else
+		snprintf(sql, sizeof(sql), "COMMIT");
+	rc = exec_sql(s, sql, err);
 	if (rc) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		s->in_tx = 0;
-		return rc;
+		if (s->in_tx > 1) {
+			snprintf(sql, sizeof(sql), "ROLLBACK TO xio%d; RELEASE xio%d", s->in_tx - 1,
+				 s->in_tx - 1);
+			sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+		} else {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		}
 	}
-	s->in_tx = 0;
-	return 0;
+	s->in_tx--;
+	return rc;
 }
 
 static void sqlite_rollback(void *impl)
 {
 	struct sqlite_store *s = impl;
+	char sql[64];
 
-	if (s->in_tx)
+	if (s->in_tx <= 0)
+		return;
+	if (s->in_tx > 1) {
+		snprintf(sql, sizeof(sql), "ROLLBACK TO xio%d; RELEASE xio%d", s->in_tx - 1,
+			 s->in_tx - 1);
+		sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	} else {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	s->in_tx = 0;
+	}
+	s->in_tx--;
 }
 
 /* ---- consiliums ------------------------------------------------------ */
@@ -958,6 +994,36 @@ static int sqlite_pending_list(void *impl, const char *prefix, char ***keys, cha
 
 /* ---- outbox ---------------------------------------------------------- */
 
+static void touch(struct sqlite_store *s, int64_t cid)
+{
+	if (s->ntouched && s->touched[s->ntouched - 1] == cid)
+		return; /* a step's rows come together */
+	if (s->ntouched == s->captouched) {
+		size_t cap = s->captouched ? s->captouched * 2 : 64;
+		int64_t *v = realloc(s->touched, cap * sizeof(*v));
+
+		if (!v) {
+			s->touched_all = 1;
+			return;
+		}
+		s->touched = v;
+		s->captouched = cap;
+	}
+	s->touched[s->ntouched++] = cid;
+}
+
+static void sqlite_outbox_touched(void *impl, int64_t **ids, size_t *n, int *all)
+{
+	struct sqlite_store *s = impl;
+
+	*ids = s->touched;
+	*n = s->ntouched;
+	*all = s->touched_all;
+	s->touched = NULL;
+	s->ntouched = s->captouched = 0;
+	s->touched_all = 0;
+}
+
 static int sqlite_outbox_put(void *impl, struct xio_outbox_row *row, struct xio_err *err)
 {
 	struct sqlite_store *s = impl;
@@ -971,6 +1037,7 @@ static int sqlite_outbox_put(void *impl, struct xio_outbox_row *row, struct xio_
 	bind_text(st, 4, row->payload ? row->payload : "{}");
 	sqlite3_bind_int64(st, 5, row->next_try_at);
 	sqlite3_bind_int64(st, 6, row->created_at);
+	touch(s, row->consilium_id);
 	return insert_unique(s, st, &row->id, err, "put outbox");
 }
 
@@ -1918,6 +1985,31 @@ static int sqlite_outbox_heads(void *impl, size_t max, struct xio_outbox_row **o
 	return collect_outbox(s, st, out, n, err);
 }
 
+static int sqlite_outbox_head(void *impl, int64_t cid, struct xio_outbox_row *out,
+			      struct xio_err *err)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = stmt(s, S_OUTBOX_HEAD, err);
+	struct xio_outbox_row *rows = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!st)
+		return XIO_EIO;
+	sqlite3_bind_int64(st, 1, cid);
+	rc = collect_outbox(s, st, &rows, &n, err);
+	if (!rc && n == 0)
+		rc = XIO_ENOTFOUND;
+	if (!rc) {
+		*out = rows[0];
+		free(rows);
+		return 0;
+	}
+	xio_outbox_rows_free(rows, n);
+	return rc;
+}
+
 static int sqlite_outbox_depth(void *impl, int64_t *depth, int64_t *oldest, struct xio_err *err)
 {
 	struct sqlite_store *s = impl;
@@ -1991,6 +2083,8 @@ static const struct xio_store_ops sqlite_ops = {
 	.consilium_rekey = sqlite_consilium_rekey,
 	.outbox_heads = sqlite_outbox_heads,
 	.outbox_depth = sqlite_outbox_depth,
+	.outbox_head = sqlite_outbox_head,
+	.outbox_touched = sqlite_outbox_touched,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,

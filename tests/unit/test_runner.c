@@ -165,6 +165,20 @@ static int f_outbox_heads(void *impl, size_t max, struct xio_outbox_row **out, s
 	return REAL(w)->outbox_heads(RIMPL(w), max, out, n, err);
 }
 
+static int f_outbox_head(void *impl, int64_t cid, struct xio_outbox_row *out, struct xio_err *err)
+{
+	struct faulty *w = impl;
+
+	return REAL(w)->outbox_head(RIMPL(w), cid, out, err);
+}
+
+static void f_outbox_touched(void *impl, int64_t **ids, size_t *n, int *all)
+{
+	struct faulty *w = impl;
+
+	REAL(w)->outbox_touched(RIMPL(w), ids, n, all);
+}
+
 static int f_outbox_update(void *impl, const struct xio_outbox_row *row, struct xio_err *err)
 {
 	struct faulty *w = impl;
@@ -231,6 +245,8 @@ static const struct xio_store_ops faulty_ops = {
 	.outbox_put = f_outbox_put,
 	.outbox_due = f_outbox_due,
 	.outbox_heads = f_outbox_heads,
+	.outbox_head = f_outbox_head,
+	.outbox_touched = f_outbox_touched,
 	.outbox_update = f_outbox_update,
 	.outbox_next_try = f_outbox_next_try,
 	.outbox_list = f_outbox_list,

@@ -217,6 +217,95 @@ static void test_inbound_and_outbox(void **state)
 	assert_int_equal(at, -1);
 }
 
+static char *kv(struct xio_store *st, const char *key)
+{
+	struct xio_err err;
+	char *v = NULL;
+
+	if (st->ops->kv_get(st->impl, key, &v, &err))
+		return NULL;
+	return v;
+}
+
+/* A batch is one transaction whose inner transactions are savepoints: an
+ * inner rollback undoes only its own writes, the outer commit makes the
+ * rest durable, an outer rollback undoes everything. */
+static void test_nested_transactions(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	char *v;
+
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	assert_int_equal(xio_store_commit(&f->st, &err), XIO_ESTATE);
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(f->st.ops->kv_put(f->st.impl, "a", "1", &err), 0);
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(f->st.ops->kv_put(f->st.impl, "b", "2", &err), 0);
+	xio_store_rollback(&f->st);
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(f->st.ops->kv_put(f->st.impl, "c", "3", &err), 0);
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(f->st.ops->kv_put(f->st.impl, "d", "4", &err), 0);
+	assert_int_equal(xio_store_commit(&f->st, &err), 0);
+	assert_int_equal(xio_store_commit(&f->st, &err), 0);
+	assert_int_equal(xio_store_commit(&f->st, &err), 0);
+	v = kv(&f->st, "a");
+	assert_string_equal(v, "1");
+	free(v);
+	assert_null(kv(&f->st, "b"));
+	v = kv(&f->st, "d");
+	assert_string_equal(v, "4");
+	free(v);
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(f->st.ops->kv_put(f->st.impl, "e", "5", &err), 0);
+	assert_int_equal(xio_store_commit(&f->st, &err), 0);
+	xio_store_rollback(&f->st);
+	assert_null(kv(&f->st, "e"));
+}
+
+/* The dispatcher reads the heads of the consiliums that got rows, one
+ * index lookup each. */
+static void test_outbox_head_and_touched(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	struct xio_outbox_row row = { 0 }, head;
+	int64_t *ids;
+	size_t n;
+	int all;
+
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	assert_int_equal(f->st.ops->outbox_head(f->st.impl, 7, &head, &err), XIO_ENOTFOUND);
+	row.kind = "post";
+	row.consilium_id = 7;
+	row.key = "c7:s1:0";
+	assert_int_equal(f->st.ops->outbox_put(f->st.impl, &row, &err), 0);
+	row.key = "c7:s1:1";
+	assert_int_equal(f->st.ops->outbox_put(f->st.impl, &row, &err), 0);
+	row.consilium_id = 9;
+	row.key = "c9:s1:0";
+	assert_int_equal(f->st.ops->outbox_put(f->st.impl, &row, &err), 0);
+	f->st.ops->outbox_touched(f->st.impl, &ids, &n, &all);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], 7);
+	assert_int_equal(ids[1], 9);
+	assert_int_equal(all, 0);
+	free(ids);
+	f->st.ops->outbox_touched(f->st.impl, &ids, &n, &all);
+	assert_int_equal(n, 0);
+	free(ids);
+	assert_int_equal(f->st.ops->outbox_head(f->st.impl, 7, &head, &err), 0);
+	assert_string_equal(head.key, "c7:s1:0");
+	head.state = XIO_OUTBOX_DONE;
+	assert_int_equal(f->st.ops->outbox_update(f->st.impl, &head, &err), 0);
+	xio_outbox_row_release(&head);
+	assert_int_equal(f->st.ops->outbox_head(f->st.impl, 7, &head, &err), 0);
+	assert_string_equal(head.key, "c7:s1:1");
+	xio_outbox_row_release(&head);
+}
+
 static void put_decision(struct xio_store *st, int64_t id, const char *ws,
 			 const char *status, const char *q, const char *d)
 {
@@ -275,6 +364,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consilium_rows_and_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_and_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_head_and_touched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decisions_and_precedents, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
