@@ -43,6 +43,8 @@ struct xio_outbox {
 	int pending_rows;  /* rows seen not done at the last pass */
 	struct xio_outbox_row *dirty; /* outcomes to write at the next pass */
 	size_t ndirty, capdirty;
+	char **kv;                    /* key, value, ...: written with them */
+	size_t nkv, capkv;
 	/* Consiliums whose head row to look at in the next pass; when full is
 	 * set (at start, after an error) every head is read instead. */
 	int64_t *wanted;
@@ -91,9 +93,13 @@ int xio_outbox_new(struct xio_outbox **out, uv_loop_t *loop, struct xio_store *s
 	return 0;
 }
 
+static void forget_dirty(struct xio_outbox *ob);
+
 static void release(struct xio_outbox *ob)
 {
-	xio_outbox_rows_free(ob->dirty, ob->ndirty);
+	forget_dirty(ob);
+	free(ob->dirty);
+	free(ob->kv);
 	free(ob->wanted);
 	free(ob->handlers);
 	free(ob);
@@ -111,6 +117,11 @@ static int write_dirty(struct xio_outbox *ob, struct xio_err *err)
 		if (rc)
 			return rc;
 	}
+	for (i = 0; i + 1 < ob->nkv; i += 2) {
+		rc = ob->store->ops->kv_put(ob->store->impl, ob->kv[i], ob->kv[i + 1], err);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -121,6 +132,36 @@ static void forget_dirty(struct xio_outbox *ob)
 	for (i = 0; i < ob->ndirty; i++)
 		xio_outbox_row_release(&ob->dirty[i]);
 	ob->ndirty = 0;
+	for (i = 0; i < ob->nkv; i++)
+		free(ob->kv[i]);
+	ob->nkv = 0;
+}
+
+int xio_outbox_defer_kv(struct xio_outbox *ob, const char *key, const char *value)
+{
+	char *k, *v;
+
+	if (ob->freed)
+		return XIO_ESTATE;
+	if (ob->nkv + 2 > ob->capkv) {
+		size_t cap = ob->capkv ? ob->capkv * 2 : 64;
+		char **n = realloc(ob->kv, cap * sizeof(*n));
+
+		if (!n)
+			return XIO_ENOMEM;
+		ob->kv = n;
+		ob->capkv = cap;
+	}
+	k = strdup(key);
+	v = strdup(value);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return XIO_ENOMEM;
+	}
+	ob->kv[ob->nkv++] = k;
+	ob->kv[ob->nkv++] = v;
+	return 0;
 }
 
 /* Writes the kept outcomes now, in a transaction of their own (at stop). */
@@ -129,7 +170,7 @@ static void flush_dirty(struct xio_outbox *ob)
 	struct xio_err err;
 	int rc;
 
-	if (!ob->ndirty)
+	if (!ob->ndirty && !ob->nkv)
 		return;
 	rc = xio_store_begin(ob->store, &err);
 	if (!rc) {
@@ -333,7 +374,9 @@ void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 						    : backoff_ms(ob, row->attempts + 1);
 
 		row->attempts++;
-		row->state = XIO_OUTBOX_PENDING;
+		/* a check that could not finish leaves the outcome unknown: the
+		 * retry must check again, not act */
+		row->state = job->unknown_outcome ? XIO_OUTBOX_INFLIGHT : XIO_OUTBOX_PENDING;
 		row->next_try_at = now + delay;
 		free(row->last_error);
 		row->last_error = msg ? strdup(msg) : NULL;
@@ -558,7 +601,7 @@ static void pass(struct xio_outbox *ob)
 
 int xio_outbox_idle(struct xio_outbox *ob)
 {
-	return ob->nrunning == 0 && ob->pending_rows == 0 && ob->ndirty == 0 &&
+	return ob->nrunning == 0 && ob->pending_rows == 0 && ob->ndirty == 0 && ob->nkv == 0 &&
 	       !ob->timer_armed_for_kick;
 }
 

@@ -28,7 +28,9 @@ struct xio_outbox;
 struct xio_outbox_job {
 	struct xio_outbox *ob;
 	struct xio_outbox_row row;  /* owned by the job */
-	int unknown_outcome;        /* it may already have happened */
+	int unknown_outcome;        /* it may already have happened; a handler
+				     * clears it once it knows it has not, else
+				     * a retry stays unknown and checks again */
 };
 
 struct xio_outbox_handler {
@@ -64,6 +66,16 @@ void xio_outbox_free(struct xio_outbox *ob);
  * Rows of a kind without a handler are marked done as skipped, with a log
  * line (e.g. "export" when no tracker is configured). */
 int xio_outbox_register(struct xio_outbox *ob, const struct xio_outbox_handler *h);
+
+/*
+ * Queues a small durable value (the store's kv) to be written in the same
+ * transaction as the outcomes reported after it — a handler records what it
+ * learnt from performing a row (a message id) atomically with the row being
+ * done, without a commit of its own.  Strings are copied.  Returns 0,
+ * XIO_ENOMEM (nothing queued: write it yourself) or XIO_ESTATE after
+ * xio_outbox_free.
+ */
+int xio_outbox_defer_kv(struct xio_outbox *ob, const char *key, const char *value);
 
 /* Looks for due rows soon (after a commit added some). */
 void xio_outbox_kick(struct xio_outbox *ob);

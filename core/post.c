@@ -47,9 +47,11 @@ static void checked_cb(void *ud, int rc, int64_t retry_after_ms, const char *res
 		return;
 	}
 	if (rc < 0) {
+		/* job->unknown_outcome stays set: the retry checks again */
 		finish(call, XIO_EAGAIN, retry_after_ms, NULL, msg ? msg : "delivery check failed");
 		return;
 	}
+	call->job->unknown_outcome = 0; /* known now: not delivered */
 	call->chat.ops->post(call->chat.impl, &call->post, posted_cb, call);
 }
 

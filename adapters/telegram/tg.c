@@ -42,6 +42,30 @@ struct pace {
 	struct pace *next;
 	char *key;              /* "<bot id>:<chat>" */
 	int64_t tat_chat, tat_group; /* µs */
+	/* the main bot's entry of a chat: the highest message id known there
+	 * (also in kv tg:top:<chat>), where a probe after a crash starts */
+	int64_t top;
+	int top_loaded;
+	/* ids this process sent there lately, whose records may still wait in
+	 * the outbox's next transaction: a probe never takes them for lost */
+	int64_t recent[8];
+	unsigned nrecent;
+};
+
+/* After a crash, finds whether a post whose answer was lost reached the
+ * chat (see tg_check).  One at a time, in order. */
+struct probe {
+	struct xio_tg *tg;
+	struct probe *next;
+	xio_chat_done_cb cb;
+	void *ud;
+	char *key, *chat, *text;  /* text: the part whose fate is unknown */
+	int64_t cid;
+	struct bot *bot;
+	json_object *ids;         /* parts recorded before the crash */
+	size_t nparts;
+	int64_t id, top;          /* next candidate; the chat's top before */
+	int misses, calls;
 };
 
 enum send_state { SEND_WAITING, SEND_HTTP };
@@ -88,6 +112,7 @@ struct xio_tg {
 	int poll_timeout_s;
 	struct pace *pace[PACE_BUCKETS];
 	struct send *sends;
+	struct probe *probes;   /* queued; the first is running */
 	uv_timer_t send_timer, ctl_timer;
 	int timers_open;
 	enum start_step step;
@@ -253,6 +278,59 @@ static struct pace *pace_get(struct xio_tg *tg, const struct bot *b, const char 
 static int64_t max64(int64_t a, int64_t b)
 {
 	return a > b ? a : b;
+}
+
+/* The highest message id known in chat (0: none). */
+static int64_t chat_top(struct xio_tg *tg, const char *chat)
+{
+	struct pace *p = pace_get(tg, &tg->main, chat);
+	char k[64], *v;
+	int64_t top;
+
+	if (p && p->top_loaded)
+		return p->top;
+	snprintf(k, sizeof(k), "tg:top:%s", chat);
+	v = kv_get(tg, k);
+	top = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	if (p) {
+		p->top = top;
+		p->top_loaded = 1;
+	}
+	return top;
+}
+
+static void remember_sent(struct xio_tg *tg, const char *chat, int64_t message_id)
+{
+	struct pace *p = pace_get(tg, &tg->main, chat);
+
+	if (p)
+		p->recent[p->nrecent++ % XIO_ARRAY_LEN(p->recent)] = message_id;
+}
+
+static int sent_lately(struct xio_tg *tg, const char *chat, int64_t message_id)
+{
+	struct pace *p = pace_get(tg, &tg->main, chat);
+	size_t i;
+
+	for (i = 0; p && i < XIO_ARRAY_LEN(p->recent); i++)
+		if (p->recent[i] == message_id)
+			return 1;
+	return 0;
+}
+
+/* Raises chat's top to message_id; returns 1 when it rose (the caller
+ * stores tg:top:<chat>). */
+static int raise_top(struct xio_tg *tg, const char *chat, int64_t message_id)
+{
+	struct pace *p;
+
+	if (message_id <= chat_top(tg, chat))
+		return 0;
+	p = pace_get(tg, &tg->main, chat);
+	if (p)
+		p->top = message_id;
+	return 1;
 }
 
 /* Reserves the next slot for one message of bot b into chat: at least
@@ -427,18 +505,27 @@ static int64_t consilium_of_key(const char *key)
 static void migrate_chat(struct xio_tg *tg, const char *old_chat, const char *new_chat);
 
 static void send_http_cb(void *ud, const struct xio_http_response *r);
+static void send_wait(struct send *s, int64_t due);
 
 static void send_start(struct send *s)
 {
 	struct xio_tg *tg = s->tg;
 	json_object *body = json_object_new_object();
 	const char *text = s->parts[json_object_array_length(s->ids)];
+	struct probe *pr;
 	int rc;
 
 	if (!body) {
 		send_finish(s, XIO_EAGAIN, -1, "out of memory");
 		return;
 	}
+	for (pr = tg->probes; pr; pr = pr->next)
+		if (!strcmp(pr->chat, s->chat)) {
+			/* a new message there could be taken for a lost one */
+			json_object_put(body);
+			send_wait(s, now_ms(tg) + 50);
+			return;
+		}
 	json_object_object_add(body, "chat_id", json_object_new_int64(strtoll(s->chat, NULL, 10)));
 	json_object_object_add(body, "text", json_object_new_string(text));
 	json_object_object_add(body, "parse_mode", json_object_new_string("HTML"));
@@ -474,26 +561,58 @@ static void send_wait(struct send *s, int64_t due)
 	arm_send_timer(s->tg);
 }
 
-/* Records a delivered part: the outbox key's progress and the message's
- * consilium, in one transaction, before anything else happens. */
+/* Records a delivered part: the message's consilium (for replies to it)
+ * and the chat's top message id.  The last part's record is written with
+ * the outbox row's outcome, in the dispatcher's next transaction (no commit
+ * of its own); an earlier part's, with the post's progress, at once — a
+ * crash before the rest is sent resumes after it. */
 static int record_part(struct send *s, int64_t message_id)
 {
 	struct xio_tg *tg = s->tg;
 	struct xio_err err;
-	char k1[320], k2[96], v2[32];
-	json_object *rec = json_object_new_object();
-	int rc;
+	char k1[320], k2[96], v2[32], k3[64], v3[32];
+	const char *kv[6];
+	size_t n = 0, i;
+	json_object *rec;
+	int rc = 0, last;
 
+	json_object_array_add(s->ids, json_object_new_int64(message_id));
+	last = (size_t)json_object_array_length(s->ids) >= s->nparts;
+	remember_sent(tg, s->chat, message_id);
+	snprintf(k2, sizeof(k2), "tg:msg:%s:%" PRId64, s->chat, message_id);
+	snprintf(v2, sizeof(v2), "%" PRId64, s->cid);
+	snprintf(k3, sizeof(k3), "tg:top:%s", s->chat);
+	snprintf(v3, sizeof(v3), "%" PRId64, message_id);
+	/* every own message is recorded, in a consilium or not (0): a probe
+	 * after a crash must never take it for the lost one */
+	kv[n++] = k2;
+	kv[n++] = v2;
+	if (raise_top(tg, s->chat, message_id)) {
+		kv[n++] = k3;
+		kv[n++] = v3;
+	}
+	if (last && tg->outbox) {
+		for (i = 0; i < n && !rc; i += 2)
+			rc = xio_outbox_defer_kv(tg->outbox, kv[i], kv[i + 1]);
+		if (!rc)
+			return 0;
+	}
+	rec = json_object_new_object();
 	if (!rec)
 		return XIO_ENOMEM;
-	json_object_array_add(s->ids, json_object_new_int64(message_id));
 	json_object_object_add(rec, "chat", json_object_new_string(s->chat));
 	json_object_object_add(rec, "ids", json_object_get(s->ids));
 	snprintf(k1, sizeof(k1), "tg:sent:%s", s->key);
-	snprintf(k2, sizeof(k2), "tg:msg:%s:%" PRId64, s->chat, message_id);
-	snprintf(v2, sizeof(v2), "%" PRId64, s->cid);
-	rc = kv_put2(tg, k1, json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN),
-		     s->cid ? k2 : NULL, v2, &err);
+	rc = xio_store_begin(tg->store, &err);
+	if (!rc)
+		rc = tg->store->ops->kv_put(tg->store->impl, k1,
+					    json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), &err);
+	for (i = 0; i < n && !rc; i += 2)
+		rc = tg->store->ops->kv_put(tg->store->impl, kv[i], kv[i + 1], &err);
+	if (rc)
+		xio_store_rollback(tg->store);
+	else
+		rc = xio_store_commit(tg->store, &err);
 	json_object_put(rec);
 	if (rc)
 		xio_logf(tg->log, XIO_LOG_ERROR, "telegram", "%s: sent as message %" PRId64
@@ -671,33 +790,245 @@ static void tg_post(void *impl, const struct xio_post *p, xio_chat_done_cb cb, v
 	send_wait(s, pace_reserve(tg, s->bot, s->chat));
 }
 
+/* ---- delivery probe after a crash -------------------------------------- */
+
+#define PROBE_BACK 30   /* ids below the chat's known top to look at */
+#define PROBE_MISSES 3  /* "not found" in a row above the top: the end */
+#define PROBE_MAX 300   /* calls per post, then it counts as not sent */
+
+static void probe_run(struct xio_tg *tg);
+
+static void probe_free(struct probe *pr)
+{
+	json_object_put(pr->ids);
+	free(pr->key);
+	free(pr->chat);
+	free(pr->text);
+	free(pr);
+}
+
+/* Ends the running probe with the check's answer and starts the next. */
+static void probe_finish(struct probe *pr, int rc, int64_t retry_after_ms, const char *result,
+			 const char *msg)
+{
+	struct xio_tg *tg = pr->tg;
+
+	tg->probes = pr->next;
+	pr->cb(pr->ud, rc, retry_after_ms, result, msg);
+	probe_free(pr);
+	if (!tg->closing)
+		probe_run(tg);
+}
+
+/* The lost part is message_id: record it as the send would have, then
+ * answer: delivered (every part is out) or not yet (the post resumes after
+ * the parts recorded). */
+static void probe_found(struct probe *pr, int64_t message_id)
+{
+	struct xio_tg *tg = pr->tg;
+	struct xio_err err;
+	char k1[320], k2[96], v2[32], k3[64], v3[32];
+	json_object *rec = json_object_new_object();
+	int rc, all;
+
+	xio_logf(tg->log, XIO_LOG_INFO, "telegram",
+		 "%s: its lost answer was message %" PRId64 " in chat %s; not sent again",
+		 pr->key, message_id, pr->chat);
+	tg->st.probe_found++;
+	if (!rec) {
+		probe_finish(pr, XIO_EAGAIN, -1, NULL, "out of memory");
+		return;
+	}
+	json_object_array_add(pr->ids, json_object_new_int64(message_id));
+	all = (size_t)json_object_array_length(pr->ids) >= pr->nparts;
+	json_object_object_add(rec, "chat", json_object_new_string(pr->chat));
+	json_object_object_add(rec, "message_id",
+			       json_object_get(json_object_array_get_idx(pr->ids, 0)));
+	json_object_object_add(rec, "ids", json_object_get(pr->ids));
+	snprintf(k1, sizeof(k1), "tg:sent:%s", pr->key);
+	snprintf(k2, sizeof(k2), "tg:msg:%s:%" PRId64, pr->chat, message_id);
+	snprintf(v2, sizeof(v2), "%" PRId64, pr->cid);
+	snprintf(k3, sizeof(k3), "tg:top:%s", pr->chat);
+	snprintf(v3, sizeof(v3), "%" PRId64, message_id);
+	rc = xio_store_begin(tg->store, &err);
+	if (!rc)
+		rc = tg->store->ops->kv_put(tg->store->impl, k1,
+					    json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), &err);
+	if (!rc)
+		rc = tg->store->ops->kv_put(tg->store->impl, k2, v2, &err);
+	if (!rc && raise_top(tg, pr->chat, message_id))
+		rc = tg->store->ops->kv_put(tg->store->impl, k3, v3, &err);
+	if (rc)
+		xio_store_rollback(tg->store);
+	else
+		rc = xio_store_commit(tg->store, &err);
+	if (rc)
+		probe_finish(pr, XIO_EAGAIN, -1, NULL, err.msg);
+	else if (all)
+		probe_finish(pr, 1, -1, json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), NULL);
+	else
+		probe_finish(pr, 0, -1, NULL, NULL);
+	json_object_put(rec);
+}
+
+static void probe_http_cb(void *ud, const struct xio_http_response *r)
+{
+	struct probe *pr = ud;
+	struct xio_tg *tg = pr->tg;
+	struct envelope e;
+	char msg[512];
+
+	if (tg->closing || r->error == XIO_ECANCELED) {
+		probe_finish(pr, XIO_EAGAIN, -1, NULL, "telegram: shutting down");
+		return;
+	}
+	envelope_read(r, &e);
+	if (e.ok || (e.error_code == 400 && strstr(e.description, "message is not modified"))) {
+		/* Ours, unrecorded, and now (or already) showing the lost
+		 * text.  Only lost posts are ours and unrecorded; if this was
+		 * another lost post of the chat, its own probe finds the
+		 * message that shows its text: swapped, never doubled. */
+		envelope_release(&e);
+		probe_found(pr, pr->id);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "telegram editMessageText (delivery check): %lld %s",
+		 (long long)e.error_code, e.description);
+	if (e.error_code == 429) {
+		int64_t ra = (e.retry_after > 0 ? e.retry_after : 1) * 1000;
+
+		envelope_release(&e);
+		probe_finish(pr, XIO_EAGAIN, ra, NULL, msg);
+		return;
+	}
+	if (e.error_code != 400 && e.error_code != 403) {
+		envelope_release(&e);
+		probe_finish(pr, XIO_EAGAIN, -1, NULL, msg);
+		return;
+	}
+	/* not found, not ours, not editable: the next id */
+	if (strstr(e.description, "not found") && pr->id > pr->top)
+		pr->misses++;
+	else if (pr->id > pr->top)
+		pr->misses = 0;
+	envelope_release(&e);
+	pr->id++;
+	probe_run(tg);
+}
+
+/* Asks about the running probe's next candidate, or ends it. */
+static void probe_run(struct xio_tg *tg)
+{
+	struct probe *pr = tg->probes;
+	json_object *body, *lp;
+	char k[96], *v;
+
+	if (!pr)
+		return;
+	for (;;) {
+		if (pr->misses >= PROBE_MISSES || pr->calls >= PROBE_MAX) {
+			xio_logf(tg->log, XIO_LOG_INFO, "telegram",
+				 "%s: not in chat %s after a look at %d messages; sending it",
+				 pr->key, pr->chat, pr->calls);
+			tg->st.probe_missing++;
+			probe_finish(pr, 0, -1, NULL, NULL);
+			return;
+		}
+		snprintf(k, sizeof(k), "tg:msg:%s:%" PRId64, pr->chat, pr->id);
+		v = kv_get(tg, k);
+		if (!v && !sent_lately(tg, pr->chat, pr->id))
+			break;
+		/* recorded: a delivered post's or a human's, not the lost one */
+		free(v);
+		if (pr->id > pr->top)
+			pr->misses = 0;
+		pr->id++;
+	}
+	pr->calls++;
+	body = json_object_new_object();
+	lp = json_object_new_object();
+	if (!body || !lp) {
+		json_object_put(body);
+		json_object_put(lp);
+		probe_finish(pr, XIO_EAGAIN, -1, NULL, "out of memory");
+		return;
+	}
+	json_object_object_add(body, "chat_id", json_object_new_int64(strtoll(pr->chat, NULL, 10)));
+	json_object_object_add(body, "message_id", json_object_new_int64(pr->id));
+	json_object_object_add(body, "text", json_object_new_string(pr->text));
+	json_object_object_add(body, "parse_mode", json_object_new_string("HTML"));
+	json_object_object_add(lp, "is_disabled", json_object_new_boolean(1));
+	json_object_object_add(body, "link_preview_options", lp);
+	if (api_call(tg, pr->bot, "editMessageText", body, 30000, probe_http_cb, pr, NULL))
+		probe_finish(pr, XIO_EAGAIN, -1, NULL, "telegram editMessageText could not be started");
+	json_object_put(body);
+}
+
+/*
+ * After a crash, tells whether p reached the chat.  Parts recorded as sent
+ * are known; the part whose answer was lost with the process is looked
+ * for.  Telegram has no way to list a bot's messages, but message ids are
+ * sequential per chat and a bot may edit only its own messages: from a little
+ * below the chat's highest known id up to its end, each id not recorded (as a
+ * delivered post's or a human's) is asked editMessageText with the lost
+ * part's exact text.  "message is not modified" means it is that part; an
+ * edit that succeeds means it is another lost post's (the only other
+ * unrecorded messages of ours), now showing this text — each lost text ends
+ * up in the chat once.  "can't be edited" / "not found" move on; three
+ * "not found" in a row past the top mean the end of the chat: not sent.
+ */
 static void tg_check(void *impl, const struct xio_post *p, xio_chat_done_cb cb, void *ud)
 {
 	struct xio_tg *tg = impl;
 	json_object *rec = sent_record(tg, p->key), *ids = NULL;
+	struct probe *pr = NULL, **tail;
 	char **parts = NULL;
 	size_t nparts = 0, have = 0;
 
 	if (rec && json_object_object_get_ex(rec, "ids", &ids) &&
 	    json_object_is_type(ids, json_type_array))
 		have = json_object_array_length(ids);
+	else
+		ids = NULL;
 	if (render_parts(p, bot_for(tg, p->persona_id), &parts, &nparts)) {
 		json_object_put(rec);
 		cb(ud, XIO_EAGAIN, -1, NULL, "out of memory");
 		return;
 	}
-	xio_tg_parts_free(parts, nparts);
 	if (have && have >= nparts) {
 		cb(ud, 1, -1, json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), NULL);
-	} else {
-		/* Telegram cannot be asked; the only unknown is a send whose
-		 * answer was lost with the process */
-		xio_logf(tg->log, XIO_LOG_WARN, "telegram",
-			 "%s: outcome unknown after a restart and no message id stored "
-			 "(%zu of %zu parts); sending the rest (a duplicate is possible if "
-			 "Telegram accepted it just before the crash)", p->key, have, nparts);
-		cb(ud, 0, -1, NULL, NULL);
+		goto out;
 	}
+	pr = calloc(1, sizeof(*pr));
+	if (!pr || !(pr->key = strdup(p->key)) || !(pr->chat = resolve_chat(tg, p->chat)) ||
+	    !(pr->text = strdup(parts[have])) ||
+	    !(pr->ids = ids ? json_object_get(ids) : json_object_new_array())) {
+		if (pr)
+			probe_free(pr);
+		cb(ud, XIO_EAGAIN, -1, NULL, "out of memory");
+		goto out;
+	}
+	pr->tg = tg;
+	pr->cb = cb;
+	pr->ud = ud;
+	pr->cid = consilium_of_key(p->key);
+	pr->bot = bot_for(tg, p->persona_id);
+	pr->nparts = nparts;
+	pr->top = chat_top(tg, pr->chat);
+	if (have)
+		pr->top = max64(pr->top, json_object_get_int64(json_object_array_get_idx(ids, have - 1)));
+	pr->id = pr->top > PROBE_BACK ? pr->top - PROBE_BACK : 1;
+	xio_logf(tg->log, XIO_LOG_INFO, "telegram",
+		 "%s: outcome unknown after a restart; looking for it in chat %s from message %" PRId64,
+		 p->key, pr->chat, pr->id);
+	tg->st.probes++;
+	for (tail = &tg->probes; *tail; tail = &(*tail)->next)
+		;
+	*tail = pr;
+	if (tg->probes == pr)
+		probe_run(tg);
+out:
+	xio_tg_parts_free(parts, nparts);
 	json_object_put(rec);
 }
 
@@ -877,6 +1208,20 @@ static void map_message(struct xio_tg *tg, const char *chat, int64_t message_id,
 		xio_logf(tg->log, XIO_LOG_WARN, "telegram", "message map: %s", err.msg);
 }
 
+/* Raises and stores the chat's top message id (inside the poll's batch). */
+static void note_top(struct xio_tg *tg, const char *chat, int64_t message_id)
+{
+	struct xio_err err;
+	char k[64], v[32];
+
+	if (!raise_top(tg, chat, message_id))
+		return;
+	snprintf(k, sizeof(k), "tg:top:%s", chat);
+	snprintf(v, sizeof(v), "%" PRId64, message_id);
+	if (tg->store->ops->kv_put(tg->store->impl, k, v, &err))
+		xio_logf(tg->log, XIO_LOG_WARN, "telegram", "chat %s top message: %s", chat, err.msg);
+}
+
 /* The open consilium a replied-to message belongs to: its thread key. */
 static char *reply_target(struct xio_tg *tg, const char *chat, int64_t reply_to)
 {
@@ -1015,6 +1360,7 @@ static int handle_parsed(struct xio_tg *tg, const struct xio_tg_update *u, struc
 	if (!rc) {
 		tg->st.updates++;
 		map_message(tg, chat, u->message_id, key_buf);
+		note_top(tg, chat, u->message_id);
 	}
 	goto out;
 skip:
@@ -1516,6 +1862,8 @@ void xio_tg_free(struct xio_tg *tg)
 	tg->http = NULL;
 	while (tg->sends)
 		send_finish(tg->sends, XIO_EAGAIN, -1, "telegram: shutting down");
+	while (tg->probes)
+		probe_finish(tg->probes, XIO_EAGAIN, -1, NULL, "telegram: shutting down");
 	uv_timer_stop(&tg->send_timer);
 	uv_timer_stop(&tg->ctl_timer);
 	uv_close((uv_handle_t *)&tg->send_timer, timer_close_cb);

@@ -168,6 +168,9 @@ int xio_tg_handle_update(struct xio_tg *tg, const char *json, size_t len, struct
 /* Counters for metrics and tests. */
 struct xio_tg_stats {
 	uint64_t updates, skipped, sent, rate_limited, polls;
+	/* delivery checks after a crash: started, the lost message found in
+	 * the chat, not found (sent then) */
+	uint64_t probes, probe_found, probe_missing;
 };
 void xio_tg_stats(const struct xio_tg *tg, struct xio_tg_stats *st);
 

@@ -116,6 +116,9 @@ class Fake:
         self.sent = []
         self.sends_at = {}                    # key -> [times]
         self.storm = [0, 1]
+        # the next sendMessage calls whose answer is lost: [count, accepted]
+        # (accepted: Telegram has the message, only the answer is lost)
+        self.swallow = [0, True]
         self.webhook = {}                     # token -> (url, secret)
         self.commands = {}
         self.migrated = {}
@@ -310,10 +313,56 @@ class Fake:
                 msg["is_topic_message"] = True
             if reply_to:
                 msg["reply_to_message"] = {"message_id": reply_to}
+            lost = self.swallow[0] > 0
+            if lost:
+                self.swallow[0] -= 1
+                if not self.swallow[1]:
+                    return None, None     # never reached Telegram
             self.messages[(chat_id, mid)] = msg
             self.sent.append({"bot": self.bots[token], "chat_id": chat_id, "message_id": mid,
                               "text": text, "parse_mode": p.get("parse_mode"),
                               "message_thread_id": thread, "reply_to": reply_to, "at": now})
+            if lost:
+                return None, None         # accepted, but the answer never comes
+            return self.ok(msg)
+
+    def m_editMessageText(self, token, p):
+        """As Telegram: a bot edits only its own messages; the same text and
+        markup again is an error ("message is not modified")."""
+        try:
+            chat_id = int(p.get("chat_id"))
+            mid = int(p.get("message_id"))
+        except (TypeError, ValueError):
+            return self.bad(400, "Bad Request: message identifier is not specified")
+        text = p.get("text", "")
+        with self.lock:
+            self.counts["editMessageText"] = self.counts.get("editMessageText", 0) + 1
+            if chat_id in self.migrated:
+                return self.bad(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                                migrate_to_chat_id=self.migrated[chat_id])
+            ra = self.over_limit(token, chat_id, time.time())
+            if ra:
+                self.counts["429"] += 1
+                return self.bad(429, f"Too Many Requests: retry after {ra}", retry_after=ra)
+            msg = self.messages.get((chat_id, mid))
+            if msg is None:
+                return self.bad(400, "Bad Request: message to edit not found")
+            if msg.get("from", {}).get("id") != self.bot_ids[token]:
+                return self.bad(400, "Bad Request: message can't be edited")
+            if p.get("parse_mode") == "HTML":
+                _, err = check_html(text)
+                if err:
+                    return self.bad(400, f"Bad Request: can't parse entities: {err}")
+            if msg.get("text") == text:
+                return self.bad(400, "Bad Request: message is not modified: specified new "
+                                "message content and reply markup are exactly the same as a "
+                                "current content and reply markup of the message")
+            msg["text"] = text
+            msg["edit_date"] = int(time.time())
+            for rec in self.sent:
+                if rec["chat_id"] == chat_id and rec["message_id"] == mid:
+                    rec["text"] = text
+                    rec["edited"] = True
             return self.ok(msg)
 
     # ---- control
@@ -461,6 +510,10 @@ def make_handler(fake):
                     with fake.lock:
                         fake.storm = [int(p.get("count", 5)), int(p.get("retry_after", 1))]
                     return self.reply(200, {"ok": True})
+                if what == "swallow":
+                    with fake.lock:
+                        fake.swallow = [int(p.get("count", 1)), bool(p.get("accepted", True))]
+                    return self.reply(200, {"ok": True})
                 if what == "sent":
                     since = int(p.get("since", 0) or 0)
                     with fake.lock:
@@ -472,6 +525,12 @@ def make_handler(fake):
             if len(parts) != 3 or not parts[1].startswith("bot"):
                 return self.reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
             code, body = fake.call(parts[1][3:], parts[2], p)
+            if code is None:
+                # an answer lost on the way: hold the request until the
+                # client gives up or dies (the test kills it)
+                time.sleep(60)
+                self.close_connection = True
+                return
             headers = {}
             if code == 429:
                 headers["Retry-After"] = str(body["parameters"]["retry_after"])

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -221,12 +222,55 @@ def edge_cases(tmp):
         fake.stop()
 
 
+def lost_answers(tmp):
+    """A sendMessage whose answer dies with the process, deterministically:
+    accepted by Telegram (the restarted xio must find it in the chat and not
+    send it again) and not accepted (it must send it)."""
+    fake = FakeTelegram([(MAIN_TOKEN, "xio_bot")], 0, 0, 0)
+    db = os.path.join(tmp, "lost.db")
+    xio = Xio(tmp, fake, db, name="lost").start()
+    try:
+        for n, (accepted, chat_id) in enumerate(((True, -4004), (False, -4005))):
+            chat = {"id": chat_id, "type": "supergroup", "title": f"Lost {n}"}
+            fake.ctl("swallow", {"count": 1, "accepted": accepted})
+            before = len(fake.sent())
+            r = say(fake, chat, "Alice", f"/consilium Which database, round {n}?")
+            if accepted:
+                wait_until("the swallowed message", lambda: len(fake.sent()) > before)
+            else:
+                wait_until("the swallowed send", lambda: q(db, "select count(*) from outbox "
+                                                           "where state=1")[0][0] > 0)
+                time.sleep(0.3)
+            xio.kill()
+            xio.start()
+            wait_until("settled after the restart",
+                       lambda: settled(db, fake, r["update_id"], "polling"), 30)
+            texts = [m["text"] for m in fake.sent() if m["chat_id"] == chat_id]
+            check(texts and len(texts) == len(set(texts)),
+                  f"a message was sent twice: {[t[:40] for t in texts]}")
+            with open(xio.log) as f:
+                log = f.read()
+            if accepted:
+                check("its lost answer was message" in log, "the lost message was not looked for")
+                ok("an accepted send whose answer died is found in the chat, not sent again")
+            else:
+                check("not in chat -4005" in log, "the missing message was not looked for")
+                check(any("Which database, round 1?" in t for t in texts),
+                      "the message that never reached Telegram was not sent")
+                ok("a send that never reached Telegram is found missing and sent")
+        xio.stop()
+    finally:
+        xio.kill()
+        fake.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="xio-tg-")
-    which = sys.argv[1:] or ["forum", "webhook", "edge"]
+    which = sys.argv[1:] or ["forum", "webhook", "edge", "lost"]
     try:
         for name in which:
-            {"forum": forum_polling, "webhook": group_webhook_personas, "edge": edge_cases}[name](tmp)
+            {"forum": forum_polling, "webhook": group_webhook_personas, "edge": edge_cases,
+             "lost": lost_answers}[name](tmp)
     except Fail as e:
         print(f"FAIL: {e}")
         for f in sorted(os.listdir(tmp)):
