@@ -590,6 +590,21 @@ static int sqlite_begin(void *impl, struct xio_err *err)
 	return 0;
 }
 
+/* Rolls back the innermost transaction: its savepoint, or all of it. */
+static void undo_innermost(struct sqlite_store *s)
+{
+	char sql[64];
+
+	if (s->in_tx > 1) {
+		snprintf(sql, sizeof(sql), "ROLLBACK TO xio%d; RELEASE xio%d", s->in_tx - 1,
+			 s->in_tx - 1);
+		sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	} else {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	s->in_tx--;
+}
+
 static int sqlite_commit(void *impl, struct xio_err *err)
 {
 	struct sqlite_store *s = impl;
@@ -603,34 +618,19 @@ static int sqlite_commit(void *impl, struct xio_err *err)
 	else
 		snprintf(sql, sizeof(sql), "COMMIT");
 	rc = exec_sql(s, sql, err);
-	if (rc) {
-		if (s->in_tx > 1) {
-			snprintf(sql, sizeof(sql), "ROLLBACK TO xio%d; RELEASE xio%d", s->in_tx - 1,
-				 s->in_tx - 1);
-			sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-		} else {
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		}
-	}
-	s->in_tx--;
+	if (rc)
+		undo_innermost(s);
+	else
+		s->in_tx--;
 	return rc;
 }
 
 static void sqlite_rollback(void *impl)
 {
 	struct sqlite_store *s = impl;
-	char sql[64];
 
-	if (s->in_tx <= 0)
-		return;
-	if (s->in_tx > 1) {
-		snprintf(sql, sizeof(sql), "ROLLBACK TO xio%d; RELEASE xio%d", s->in_tx - 1,
-			 s->in_tx - 1);
-		sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-	} else {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	s->in_tx--;
+	if (s->in_tx > 0)
+		undo_innermost(s);
 }
 
 /* ---- consiliums ------------------------------------------------------ */

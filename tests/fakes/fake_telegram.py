@@ -11,8 +11,10 @@ replaces it), setWebhook / deleteWebhook / getWebhookInfo (deliveries POST
 each update to the URL with X-Telegram-Bot-Api-Secret-Token, in order,
 retried until answered 2xx), setMyCommands / getMyCommands, sendMessage
 (HTML entities checked, 4096-character limit, message_thread_id,
-reply_parameters, migrated groups answered 400 with migrate_to_chat_id).
-Unknown tokens get 401 Unauthorized, unknown methods 404 Not Found.
+reply_parameters, migrated groups answered 400 with migrate_to_chat_id),
+editMessageText (only the bot's own messages: "message to edit not found",
+"message can't be edited", "message is not modified" for the same text).
+Message ids are sequential per chat, as in supergroups.  Unknown tokens get 401 Unauthorized, unknown methods 404 Not Found.
 
 Rate limits, per bot: --chat-per-sec messages per chat per second,
 --group-per-min messages per group per minute, --bot-per-sec overall; over
@@ -29,6 +31,9 @@ Control endpoints (JSON in, JSON out) for tests:
                           when missing) -> {"update_id"}
   POST /control/migrate   {"chat_id": old, "new_chat_id": new}
   POST /control/storm     {"count": n, "retry_after": s}  the next n sends get 429
+  POST /control/swallow   {"count": n, "accepted": b}  the next n sends never
+                          get an answer (accepted: the message is kept, as when
+                          the answer is lost on the way back)
   GET  /control/sent      every message bots sent, in order (?since=N: from the Nth)
   GET  /control/state     counters, commands, webhooks, pending updates
 
