@@ -135,9 +135,9 @@ static const struct xio_config_key keys[] = {
 		 "One bot token per persona, as persona_id=token; personas without one speak through the main bot"),
 	CFG_INT("telegram.chat_interval_ms", "1000", 0, 60000,
 		"Least time between two messages of one bot in one chat (Telegram allows about 1/s)"),
-	CFG_INT("telegram.group_per_minute", "20", 1, 10000,
+	CFG_INT("telegram.group_per_minute", "20", 1, 6000000,
 		"Most messages one bot sends to one group per minute (Telegram allows 20)"),
-	CFG_INT("telegram.bot_per_second", "30", 1, 10000,
+	CFG_INT("telegram.bot_per_second", "30", 1, 1000000,
 		"Most messages one bot sends per second over all chats (Telegram allows about 30)"),
 
 	CFG_STR("notion.token", "", XIO_CFG_F_SECRET,

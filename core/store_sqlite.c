@@ -996,8 +996,17 @@ static int sqlite_pending_list(void *impl, const char *prefix, char ***keys, cha
 
 static void touch(struct sqlite_store *s, int64_t cid)
 {
-	if (s->ntouched && s->touched[s->ntouched - 1] == cid)
+	if (s->touched_all || (s->ntouched && s->touched[s->ntouched - 1] == cid))
 		return; /* a step's rows come together */
+	if (s->ntouched >= 65536) {
+		/* nobody drains it (a tool without a dispatcher), or a burst: a
+		 * full read is cheaper than remembering more */
+		free(s->touched);
+		s->touched = NULL;
+		s->ntouched = s->captouched = 0;
+		s->touched_all = 1;
+		return;
+	}
 	if (s->ntouched == s->captouched) {
 		size_t cap = s->captouched ? s->captouched * 2 : 64;
 		int64_t *v = realloc(s->touched, cap * sizeof(*v));
@@ -2121,9 +2130,12 @@ int xio_store_open_sqlite(struct xio_store *out, const char *path,
 	 * 1000: a step commits a few pages, and checkpointing less often
 	 * writes each page to the database file fewer times (bench_engine:
 	 * ~65% more committed steps/s).  journal_size_limit bounds the WAL
-	 * file on disk after a checkpoint. */
+	 * file on disk after a checkpoint.  temp_store=MEMORY: the statement
+	 * journals of a batch's savepoints and sorts stay off the disk (each
+	 * was a file created and unlinked in /var/tmp). */
 	rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
 			 "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=8192; "
+			 "PRAGMA temp_store=MEMORY; "
 			 "PRAGMA journal_size_limit=67108864;", err);
 	if (rc)
 		goto fail;

@@ -64,7 +64,7 @@ xio_config() { # DB_PATH -> config file
  "consilium": {"max_rounds": 50},
  "telegram": {"mode": "polling", "bot_token": "123:ABC",
               "api_url": "http://127.0.0.1:1",
-              "chat_interval_ms": 0, "group_per_minute": 10000, "bot_per_second": 10000}}
+              "chat_interval_ms": 0, "group_per_minute": 6000000, "bot_per_second": 1000000}}
 EOF
 }
 
