@@ -441,8 +441,9 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	if (timeout_ms < 0) {
 		uv_timer_stop(&c->timer);
 	} else {
-		if (timeout_ms == 0)
-			timeout_ms = 1;
+		/* 0 is "now": a libuv timer of 0 runs in the next loop turn
+		 * without waiting (raising it to 1 ms, as this did, delayed every
+		 * request's start by a millisecond) */
 		uv_timer_start(&c->timer, curl_timeout_cb, (uint64_t)timeout_ms, 0);
 	}
 	return 0;

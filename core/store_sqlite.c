@@ -503,9 +503,13 @@ static int migrate(struct sqlite_store *s, int target, struct xio_err *err)
 				   "store %s: schema version %d is newer than this xio "
 				   "understands (%d); upgrade xio",
 				   s->path, version, (int)XIO_ARRAY_LEN(migrations));
-	while (version < target) {
-		if (exec_sql(s, "BEGIN IMMEDIATE", err))
-			return XIO_EIO;
+	if (version >= target)
+		return 0;
+	/* every step in one transaction: a new file is created with one
+	 * commit (cold start), and an upgrade is all or nothing */
+	if (exec_sql(s, "BEGIN IMMEDIATE", err))
+		return XIO_EIO;
+	for (; version < target; version++) {
 		snprintf(setv, sizeof(setv),
 			 "DELETE FROM schema_version; INSERT INTO schema_version VALUES(%d);",
 			 version + 1);
@@ -513,10 +517,9 @@ static int migrate(struct sqlite_store *s, int target, struct xio_err *err)
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 			return err ? err->code : XIO_EIO;
 		}
-		if (exec_sql(s, "COMMIT", err))
-			return XIO_EIO;
-		version++;
 	}
+	if (exec_sql(s, "COMMIT", err))
+		return XIO_EIO;
 	return 0;
 }
 
