@@ -236,6 +236,22 @@ void xio_outbox_on_progress(struct xio_outbox *ob, void (*cb)(void *ud), void *u
 	ob->progress_ud = ud;
 }
 
+int64_t xio_outbox_lane(const char *platform, const char *chat)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+	const char *parts[2] = { platform ? platform : "", chat ? chat : "" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		const unsigned char *p = (const unsigned char *)parts[i];
+
+		for (; *p; p++)
+			h = (h ^ *p) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL; /* "ab"+"c" is not "a"+"bc" */
+	}
+	return -(int64_t)(h & 0x3fffffffffffffffULL) - 1;
+}
+
 void xio_outbox_kick(struct xio_outbox *ob)
 {
 	if (ob->stopped || ob->timer_armed_for_kick)

@@ -77,6 +77,14 @@ int xio_outbox_register(struct xio_outbox *ob, const struct xio_outbox_handler *
  */
 int xio_outbox_defer_kv(struct xio_outbox *ob, const char *key, const char *value);
 
+/*
+ * The ordering lane of a row outside any consilium (an answer in a chat
+ * with none open): negative, one per platform chat, so that such rows keep
+ * their order within a chat but chats do not wait for each other (they all
+ * shared lane 0 before).  A consilium's rows use its id (positive).
+ */
+int64_t xio_outbox_lane(const char *platform, const char *chat);
+
 /* Looks for due rows soon (after a commit added some). */
 void xio_outbox_kick(struct xio_outbox *ob);
 

@@ -120,7 +120,7 @@ static int write_post(struct xio_runner *r, int64_t cid, int64_t step, const cha
 	}
 	if (!rc) {
 		o.key = (char *)key;
-		o.consilium_id = cid;
+		o.consilium_id = cid ? cid : xio_outbox_lane(platform, chat);
 		o.kind = "post";
 		o.payload = (char *)json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN |
 									    JSON_C_TO_STRING_NOSLASHESCAPE);

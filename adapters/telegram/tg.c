@@ -1173,6 +1173,7 @@ static int say_ambiguous(struct xio_tg *tg, const char *chat, const char *claim,
 		rc = st->ops->kv_put(st->impl, flag, "1", err);
 	if (!rc) {
 		o.key = key;
+		o.consilium_id = xio_outbox_lane("telegram", chat);
 		o.kind = "post";
 		o.payload = (char *)json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN);
 		o.next_try_at = o.created_at = now_ms(tg);

@@ -184,6 +184,22 @@ static int state_of(struct fx *f, const char *key)
 	return s;
 }
 
+/* Rows outside a consilium get a lane per chat: negative (never a
+ * consilium's id), stable, and different for different chats. */
+static void test_lanes(void **state)
+{
+	int64_t a = xio_outbox_lane("telegram", "-100"), b = xio_outbox_lane("telegram", "-101");
+
+	(void)state;
+	assert_true(a < 0);
+	assert_true(b < 0);
+	assert_true(a != b);
+	assert_true(a == xio_outbox_lane("telegram", "-100"));
+	assert_true(xio_outbox_lane("slack", "-100") != a);
+	assert_true(xio_outbox_lane("ab", "c") != xio_outbox_lane("a", "bc"));
+	assert_true(xio_outbox_lane(NULL, NULL) < 0);
+}
+
 static void test_order_per_consilium_and_parallel(void **state)
 {
 	struct fx *f = *state;
@@ -488,6 +504,7 @@ static void test_stop_then_free_idle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lanes),
 		cmocka_unit_test_setup_teardown(test_order_per_consilium_and_parallel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_backoff_and_hold_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_after_honoured, setup, teardown),
