@@ -26,7 +26,9 @@ struct xio_post {
 /*
  * Completion of post/check.  rc: 0 posted (or, for check, 1 = it was already
  * posted, 0 = it was not); XIO_EAGAIN = temporary (retry_after_ms >= 0 says
- * when, -1 = use backoff); another negative code = permanent failure.
+ * when, -1 = use backoff); XIO_ETIMEDOUT (post only) = temporary, and the
+ * platform may have taken it (the request went out, no answer came back):
+ * the retry asks check first; another negative code = permanent failure.
  * result is a JSON text describing the posted message (ts, message_id) or
  * NULL; msg explains a failure.  Both borrowed for the call.
  */

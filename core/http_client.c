@@ -97,6 +97,7 @@ struct xio_http_call {
 	int attempts;
 	int got_body;        /* this attempt received a body byte */
 	int chunks_delivered;
+	int maybe_sent;    /* the last attempt failed after writing the request */
 	int abort_code;      /* why write_cb stopped the transfer */
 	int stalled;         /* the first-byte/idle timer ended the attempt */
 	int cancel_requested;
@@ -541,6 +542,7 @@ static void call_complete(struct xio_http_call *call, int error)
 	r.body_len = call->resp.len;
 	r.attempts = call->attempts;
 	r.error = error;
+	r.maybe_sent = error && error != XIO_ECANCELED && call->maybe_sent;
 	r.error_msg = (error || status >= 400) ? call->msg : "";
 	r.log_url = call->log_url;
 	r.elapsed_ms = xio_clock_mono_ms() - call->start_ms;
@@ -699,11 +701,14 @@ static void attempt_end(struct xio_http_call *call, CURLcode res)
 			snprintf(what, sizeof(what), "%s",
 				 call->errbuf[0] ? call->errbuf : curl_easy_strerror(res));
 		}
+		call->maybe_sent = sent > 0 && res != CURLE_COULDNT_CONNECT &&
+				   res != CURLE_COULDNT_RESOLVE_HOST;
 		retry = curl_code_retryable(res) && !call->chunks_delivered &&
 			(call->idempotent || sent == 0 ||
 			 res == CURLE_COULDNT_CONNECT ||
 			 res == CURLE_COULDNT_RESOLVE_HOST);
 	} else {
+		call->maybe_sent = 0;
 		snprintf(what, sizeof(what), "HTTP %ld", status);
 		retry = status_retryable(status, call->idempotent) &&
 			!call->chunks_delivered;

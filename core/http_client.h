@@ -124,6 +124,10 @@ struct xio_http_response {
 	 * negative XIO_E* code: XIO_ETIMEDOUT, XIO_ETOOBIG, XIO_ECANCELED,
 	 * XIO_EIO (connection), XIO_ENOMEM, or a chunk_cb's own code. */
 	int error;
+	/* With error set: 1 when the last attempt failed after the request
+	 * was written (a timeout, a dropped connection): the server may have
+	 * acted on it.  0 when it surely did not (no connection). */
+	int maybe_sent;
 	/* Never NULL; "" on success.  Set when error != 0 or status >= 400,
 	 * e.g. "POST http://host/path: HTTP 503 after 3 attempts".  Names the
 	 * method and the log URL; never the query string or a header. */

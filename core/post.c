@@ -33,7 +33,14 @@ static void finish(struct post_call *call, int rc, int64_t retry_after, const ch
 
 static void posted_cb(void *ud, int rc, int64_t retry_after_ms, const char *result, const char *msg)
 {
-	finish(ud, rc, retry_after_ms, result, msg);
+	struct post_call *call = ud;
+
+	if (rc == XIO_ETIMEDOUT) {
+		/* it may have arrived: the retry checks before posting again */
+		call->job->unknown_outcome = 1;
+		rc = XIO_EAGAIN;
+	}
+	finish(call, rc, retry_after_ms, result, msg);
 }
 
 static void checked_cb(void *ud, int rc, int64_t retry_after_ms, const char *result, const char *msg)

@@ -681,7 +681,10 @@ static void send_http_cb(void *ud, const struct xio_http_response *r)
 		return;
 	}
 	envelope_release(&e);
-	if (r->error || e.status >= 500 || e.status == 0)
+	if (r->error && r->maybe_sent)
+		/* it may have arrived: the outbox checks before sending again */
+		send_finish(s, XIO_ETIMEDOUT, -1, msg);
+	else if (r->error || e.status >= 500 || e.status == 0)
 		send_finish(s, XIO_EAGAIN, -1, msg);
 	else if (e.error_code == 401 || e.error_code == 404)
 		/* a revoked token or a wrong api_url: worth retrying after a fix */

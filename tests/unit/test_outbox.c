@@ -73,6 +73,18 @@ static void perform_cb(void *ud, struct xio_outbox_job *job)
 		xio_outbox_done(job, XIO_EAGAIN, -1, NULL, "still down");
 		return;
 	}
+	if (f->fail_times > 0 && strstr(job->row.payload, "\"maybe_sent\"")) {
+		/* timed out after the request went out: the outcome is unknown */
+		f->fail_times--;
+		job->unknown_outcome = 1;
+		xio_outbox_done(job, XIO_EAGAIN, 0, NULL, "no answer");
+		return;
+	}
+	if (strstr(job->row.payload, "\"record\"")) {
+		assert_int_equal(xio_outbox_defer_kv(f->ob, "rec:k", "v1"), 0);
+		xio_outbox_done(job, 0, -1, "{}", NULL);
+		return;
+	}
 	if (f->fail_times > 0 && strstr(job->row.payload, "\"flaky\"")) {
 		f->fail_times--;
 		xio_outbox_done(job, XIO_EAGAIN, f->retry_after, NULL, "try later");
@@ -330,6 +342,40 @@ static void test_retry_after_honoured(void **state)
 	assert_int_equal(state_of(f, "c1:a"), XIO_OUTBOX_DONE);
 }
 
+/* A retry after an outcome the handler could not know stays "in flight":
+ * the next attempt is told to check first. */
+static void test_unknown_outcome_retry_checks(void **state)
+{
+	struct fx *f = *state;
+
+	f->fail_times = 1;
+	put(f, 1, "c1:a", "post", "{\"do\":\"maybe_sent\"}");
+	xio_outbox_kick(f->ob);
+	spin(f); /* fails with retry_after 0: the retry runs at once */
+	assert_int_equal(f->ncalls, 2);
+	assert_int_equal(f->calls[0].unknown, 0);
+	assert_int_equal(f->calls[1].unknown, 1);
+	assert_int_equal(state_of(f, "c1:a"), XIO_OUTBOX_DONE);
+}
+
+/* What a handler records with xio_outbox_defer_kv is written with the
+ * row's outcome. */
+static void test_deferred_record_written_with_outcome(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	char *v = NULL;
+
+	put(f, 1, "c1:a", "post", "{\"do\":\"record\"}");
+	xio_outbox_kick(f->ob);
+	spin(f);
+	assert_int_equal(state_of(f, "c1:a"), XIO_OUTBOX_DONE);
+	assert_int_equal(f->st.ops->kv_get(f->st.impl, "rec:k", &v, &err), 0);
+	assert_string_equal(v, "v1");
+	free(v);
+	assert_true(xio_outbox_idle(f->ob));
+}
+
 static void test_max_attempts_then_failed(void **state)
 {
 	struct fx *f = *state;
@@ -508,6 +554,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_order_per_consilium_and_parallel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_backoff_and_hold_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_after_honoured, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_outcome_retry_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_record_written_with_outcome, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_attempts_then_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permanent_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inflight_at_start_is_checked, setup, teardown),
