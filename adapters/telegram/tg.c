@@ -13,8 +13,11 @@
  *   tg:msg:<chat>:<msg id>   the consilium a platform message belongs to
  *   tg:migrated:<chat>       the supergroup id a group moved to
  *   tg:ambiguous:<chat>      "1" once the bot said it cannot attribute
+ *   tg:top:<chat>            the highest message id known in the chat
+ *
+ * The delivery check after a crash is in tg_probe.c.
  */
-#include "tg.h"
+#include "tg_internal.h"
 #include "buf.h"
 #include "commands.h"
 #include "http_client.h"
@@ -28,111 +31,17 @@
 
 #define PART_MAX 4000          /* below Telegram's 4096, room for the prefix */
 #define MAX_429_WAITS 8        /* then the outbox takes over */
-#define PACE_BUCKETS 4096
 #define BACKOFF_MAX_MS 30000
-
-struct bot {
-	char *token;
-	char id[24];            /* digits before ':' */
-	char *persona_id;       /* NULL for the main bot */
-	int64_t tat;            /* next free slot of the bot-wide pace, µs */
-};
-
-struct pace {
-	struct pace *next;
-	char *key;              /* "<bot id>:<chat>" */
-	int64_t tat_chat, tat_group; /* µs */
-	/* the main bot's entry of a chat: the highest message id known there
-	 * (also in kv tg:top:<chat>), where a probe after a crash starts */
-	int64_t top;
-	int top_loaded;
-	/* ids this process sent there lately, whose records may still wait in
-	 * the outbox's next transaction: a probe never takes them for lost */
-	int64_t recent[8];
-	unsigned nrecent;
-};
-
-/* After a crash, finds whether a post whose answer was lost reached the
- * chat (see tg_check).  One at a time, in order. */
-struct probe {
-	struct xio_tg *tg;
-	struct probe *next;
-	xio_chat_done_cb cb;
-	void *ud;
-	char *key, *chat, *text;  /* text: the part whose fate is unknown */
-	int64_t cid;
-	struct bot *bot;
-	json_object *ids;         /* parts recorded before the crash */
-	size_t nparts;
-	int64_t id, top;          /* next candidate; the chat's top before */
-	int misses, calls;
-};
-
-enum send_state { SEND_WAITING, SEND_HTTP };
-
-struct send {
-	struct xio_tg *tg;
-	struct send *prev, *next;
-	enum send_state state;
-	int64_t due;
-	xio_chat_done_cb cb;
-	void *ud;
-	char *key;
-	int64_t cid;
-	char *chat, *thread;
-	struct bot *bot;
-	char **parts;
-	size_t nparts;
-	json_object *ids;       /* message ids of the parts sent */
-	int waits429;
-	int64_t last_retry_ms;
-};
-
-enum start_step { START_GETME = 0, START_HOOK, START_POLL, START_DONE };
-
-struct xio_tg {
-	struct xio_loop *loop;
-	struct xio_runner *runner;
-	struct xio_store *store;
-	struct xio_outbox *outbox;
-	struct xio_log *log;
-	struct xio_http_client *http;
-	struct xio_http_server *server;
-	const struct xio_i18n *i18n;
-	const struct xio_personas *personas;
-	char *api_url, *webhook_url, *secret, *language;
-	char *username;         /* from getMe */
-	int webhook;
-	struct bot main;
-	struct bot *pbots;      /* persona bots */
-	size_t npbots;
-	/* in µs: 30 messages/s is 33,333 µs, and a benchmark's 10,000/s is
-	 * 100 µs, which whole milliseconds would round up to 1,000/s */
-	int64_t chat_interval_us, group_interval_us, bot_interval_us;
-	int poll_timeout_s;
-	struct pace *pace[PACE_BUCKETS];
-	struct send *sends;
-	struct probe *probes;   /* queued; the first is running */
-	uv_timer_t send_timer, ctl_timer;
-	int timers_open;
-	enum start_step step;
-	int64_t backoff_ms;
-	int64_t offset;
-	uint64_t poll_id;
-	int polling;
-	int closing;
-	struct xio_tg_stats st;
-};
 
 /* ---- small helpers --------------------------------------------------- */
 
-static int64_t now_ms(struct xio_tg *tg)
+int64_t xio_tg_now_ms(struct xio_tg *tg)
 {
 	(void)tg;
 	return xio_clock_now(&xio_clock_system);
 }
 
-static char *kv_get(struct xio_tg *tg, const char *key)
+char *xio_tg_kv_get(struct xio_tg *tg, const char *key)
 {
 	struct xio_err err;
 	char *v = NULL;
@@ -180,16 +89,7 @@ static int jint(json_object *o, const char *k, int64_t *out)
 	return 1;
 }
 
-/* The Bot API envelope of a response. */
-struct envelope {
-	int ok;
-	long status;
-	int64_t error_code, retry_after, migrate_to;
-	const char *description;
-	json_object *root, *result;   /* root owned */
-};
-
-static void envelope_read(const struct xio_http_response *r, struct envelope *e)
+void xio_tg_envelope_read(const struct xio_http_response *r, struct envelope *e)
 {
 	json_object *params;
 
@@ -220,14 +120,14 @@ static void envelope_read(const struct xio_http_response *r, struct envelope *e)
 		e->error_code = r->status;
 }
 
-static void envelope_release(struct envelope *e)
+void xio_tg_envelope_release(struct envelope *e)
 {
 	json_object_put(e->root);
 	e->root = NULL;
 }
 
 /* Sends method with body (borrowed) as bot; cb gets ud. */
-static int api_call(struct xio_tg *tg, const struct bot *b, const char *method, json_object *body,
+int xio_tg_api_call(struct xio_tg *tg, const struct bot *b, const char *method, json_object *body,
 		    int64_t timeout_ms, xio_http_done_cb cb, void *ud, uint64_t *id)
 {
 	struct xio_http_request req = { 0 };
@@ -275,13 +175,13 @@ static struct pace *pace_get(struct xio_tg *tg, const struct bot *b, const char 
 	return p;
 }
 
-static int64_t max64(int64_t a, int64_t b)
+int64_t xio_tg_max64(int64_t a, int64_t b)
 {
 	return a > b ? a : b;
 }
 
 /* The highest message id known in chat (0: none). */
-static int64_t chat_top(struct xio_tg *tg, const char *chat)
+int64_t xio_tg_chat_top(struct xio_tg *tg, const char *chat)
 {
 	struct pace *p = pace_get(tg, &tg->main, chat);
 	char k[64], *v;
@@ -290,7 +190,7 @@ static int64_t chat_top(struct xio_tg *tg, const char *chat)
 	if (p && p->top_loaded)
 		return p->top;
 	snprintf(k, sizeof(k), "tg:top:%s", chat);
-	v = kv_get(tg, k);
+	v = xio_tg_kv_get(tg, k);
 	top = v ? strtoll(v, NULL, 10) : 0;
 	free(v);
 	if (p) {
@@ -308,7 +208,7 @@ static void remember_sent(struct xio_tg *tg, const char *chat, int64_t message_i
 		p->recent[p->nrecent++ % XIO_ARRAY_LEN(p->recent)] = message_id;
 }
 
-static int sent_lately(struct xio_tg *tg, const char *chat, int64_t message_id)
+int xio_tg_sent_lately(struct xio_tg *tg, const char *chat, int64_t message_id)
 {
 	struct pace *p = pace_get(tg, &tg->main, chat);
 	size_t i;
@@ -321,11 +221,11 @@ static int sent_lately(struct xio_tg *tg, const char *chat, int64_t message_id)
 
 /* Raises chat's top to message_id; returns 1 when it rose (the caller
  * stores tg:top:<chat>). */
-static int raise_top(struct xio_tg *tg, const char *chat, int64_t message_id)
+int xio_tg_raise_top(struct xio_tg *tg, const char *chat, int64_t message_id)
 {
 	struct pace *p;
 
-	if (message_id <= chat_top(tg, chat))
+	if (message_id <= xio_tg_chat_top(tg, chat))
 		return 0;
 	p = pace_get(tg, &tg->main, chat);
 	if (p)
@@ -340,12 +240,12 @@ static int64_t pace_reserve(struct xio_tg *tg, struct bot *b, const char *chat)
 {
 	struct pace *p = pace_get(tg, b, chat);
 	int group = chat[0] == '-';
-	int64_t t = max64(now_ms(tg) * 1000, b->tat);
+	int64_t t = xio_tg_max64(xio_tg_now_ms(tg) * 1000, b->tat);
 
 	if (p) {
-		t = max64(t, p->tat_chat);
+		t = xio_tg_max64(t, p->tat_chat);
 		if (group)
-			t = max64(t, p->tat_group);
+			t = xio_tg_max64(t, p->tat_group);
 		p->tat_chat = t + tg->chat_interval_us;
 		if (group)
 			p->tat_group = t + tg->group_interval_us;
@@ -360,8 +260,8 @@ static void pace_hold(struct xio_tg *tg, struct bot *b, const char *chat, int64_
 	struct pace *p = pace_get(tg, b, chat);
 
 	if (p) {
-		p->tat_chat = max64(p->tat_chat, until_ms * 1000);
-		p->tat_group = max64(p->tat_group, until_ms * 1000);
+		p->tat_chat = xio_tg_max64(p->tat_chat, until_ms * 1000);
+		p->tat_group = xio_tg_max64(p->tat_group, until_ms * 1000);
 	}
 }
 
@@ -407,7 +307,7 @@ static void send_finish(struct send *s, int rc, int64_t retry_after_ms, const ch
 }
 
 /* The persona's bot, or the main bot (then *prefix is set). */
-static struct bot *bot_for(struct xio_tg *tg, const char *persona_id)
+struct bot *xio_tg_bot_for(struct xio_tg *tg, const char *persona_id)
 {
 	size_t i;
 
@@ -440,7 +340,7 @@ static const char *icon_emoji(const char *icon)
 }
 
 /* Renders p into HTML parts for bot b. */
-static int render_parts(const struct xio_post *p, const struct bot *b, char ***out, size_t *n)
+int xio_tg_render_parts(const struct xio_post *p, const struct bot *b, char ***out, size_t *n)
 {
 	char prefix[256];
 	char **plain = NULL;
@@ -478,7 +378,7 @@ static int render_parts(const struct xio_post *p, const struct bot *b, char ***o
 }
 
 /* Follows a chat's migrations (a group that became a supergroup). */
-static char *resolve_chat(struct xio_tg *tg, const char *chat)
+char *xio_tg_resolve_chat(struct xio_tg *tg, const char *chat)
 {
 	char *cur = strdup(chat), key[64];
 	int hops;
@@ -487,7 +387,7 @@ static char *resolve_chat(struct xio_tg *tg, const char *chat)
 		char *next;
 
 		snprintf(key, sizeof(key), "tg:migrated:%s", cur);
-		next = kv_get(tg, key);
+		next = xio_tg_kv_get(tg, key);
 		if (!next)
 			break;
 		free(cur);
@@ -496,7 +396,7 @@ static char *resolve_chat(struct xio_tg *tg, const char *chat)
 	return cur;
 }
 
-static int64_t consilium_of_key(const char *key)
+int64_t xio_tg_consilium_of_key(const char *key)
 {
 	/* outbox keys of consiliums read "c<id>:s<step>:<i>" */
 	return key[0] == 'c' ? strtoll(key + 1, NULL, 10) : 0;
@@ -512,20 +412,18 @@ static void send_start(struct send *s)
 	struct xio_tg *tg = s->tg;
 	json_object *body = json_object_new_object();
 	const char *text = s->parts[json_object_array_length(s->ids)];
-	struct probe *pr;
 	int rc;
 
 	if (!body) {
 		send_finish(s, XIO_EAGAIN, -1, "out of memory");
 		return;
 	}
-	for (pr = tg->probes; pr; pr = pr->next)
-		if (!strcmp(pr->chat, s->chat)) {
-			/* a new message there could be taken for a lost one */
-			json_object_put(body);
-			send_wait(s, now_ms(tg) + 50);
-			return;
-		}
+	if (xio_tg_probing(tg, s->chat)) {
+		/* a new message there could be taken for a lost one */
+		json_object_put(body);
+		send_wait(s, xio_tg_now_ms(tg) + 50);
+		return;
+	}
 	json_object_object_add(body, "chat_id", json_object_new_int64(strtoll(s->chat, NULL, 10)));
 	json_object_object_add(body, "text", json_object_new_string(text));
 	json_object_object_add(body, "parse_mode", json_object_new_string("HTML"));
@@ -548,7 +446,7 @@ static void send_start(struct send *s)
 		json_object_object_add(body, "link_preview_options", lp);
 	}
 	s->state = SEND_HTTP;
-	rc = api_call(tg, s->bot, "sendMessage", body, 30000, send_http_cb, s, NULL);
+	rc = xio_tg_api_call(tg, s->bot, "sendMessage", body, 30000, send_http_cb, s, NULL);
 	json_object_put(body);
 	if (rc)
 		send_finish(s, XIO_EAGAIN, -1, "telegram sendMessage could not be started");
@@ -587,7 +485,7 @@ static int record_part(struct send *s, int64_t message_id)
 	 * after a crash must never take it for the lost one */
 	kv[n++] = k2;
 	kv[n++] = v2;
-	if (raise_top(tg, s->chat, message_id)) {
+	if (xio_tg_raise_top(tg, s->chat, message_id)) {
 		kv[n++] = k3;
 		kv[n++] = v3;
 	}
@@ -631,12 +529,12 @@ static void send_http_cb(void *ud, const struct xio_http_response *r)
 		send_finish(s, XIO_EAGAIN, -1, "shutting down");
 		return;
 	}
-	envelope_read(r, &e);
+	xio_tg_envelope_read(r, &e);
 	if (e.ok) {
 		int64_t mid = 0;
 
 		jint(e.result, "message_id", &mid);
-		envelope_release(&e);
+		xio_tg_envelope_release(&e);
 		tg->st.sent++;
 		/* Telegram has it: even if the record fails, sending it again
 		 * would duplicate it, so move on */
@@ -652,9 +550,9 @@ static void send_http_cb(void *ud, const struct xio_http_response *r)
 	if (e.error_code == 429) {
 		int64_t ra = (e.retry_after > 0 ? e.retry_after : 1) * 1000;
 
-		envelope_release(&e);
+		xio_tg_envelope_release(&e);
 		tg->st.rate_limited++;
-		pace_hold(tg, s->bot, s->chat, now_ms(tg) + ra);
+		pace_hold(tg, s->bot, s->chat, xio_tg_now_ms(tg) + ra);
 		if (++s->waits429 > MAX_429_WAITS) {
 			send_finish(s, XIO_EAGAIN, ra, msg);
 			return;
@@ -668,7 +566,7 @@ static void send_http_cb(void *ud, const struct xio_http_response *r)
 		char newchat[32];
 
 		snprintf(newchat, sizeof(newchat), "%" PRId64, e.migrate_to);
-		envelope_release(&e);
+		xio_tg_envelope_release(&e);
 		migrate_chat(tg, s->chat, newchat);
 		free(s->chat);
 		s->chat = strdup(newchat);
@@ -680,7 +578,7 @@ static void send_http_cb(void *ud, const struct xio_http_response *r)
 		send_wait(s, pace_reserve(tg, s->bot, s->chat));
 		return;
 	}
-	envelope_release(&e);
+	xio_tg_envelope_release(&e);
 	if (r->error && r->maybe_sent)
 		/* it may have arrived: the outbox checks before sending again */
 		send_finish(s, XIO_ETIMEDOUT, -1, msg);
@@ -696,7 +594,7 @@ static void send_http_cb(void *ud, const struct xio_http_response *r)
 static void send_timer_cb(uv_timer_t *t)
 {
 	struct xio_tg *tg = t->data;
-	int64_t now = now_ms(tg);
+	int64_t now = xio_tg_now_ms(tg);
 	struct send *s, *next;
 
 	for (s = tg->sends; s; s = next) {
@@ -721,18 +619,18 @@ static void arm_send_timer(struct xio_tg *tg)
 		uv_timer_stop(&tg->send_timer);
 		return;
 	}
-	now = now_ms(tg);
+	now = xio_tg_now_ms(tg);
 	uv_timer_start(&tg->send_timer, send_timer_cb, first > now ? (uint64_t)(first - now) : 0, 0);
 }
 
 /* Reads what was already sent for p->key: the chat and the part ids. */
-static json_object *sent_record(struct xio_tg *tg, const char *key)
+json_object *xio_tg_sent_record(struct xio_tg *tg, const char *key)
 {
 	char k[320], *v;
 	json_object *rec;
 
 	snprintf(k, sizeof(k), "tg:sent:%s", key);
-	v = kv_get(tg, k);
+	v = xio_tg_kv_get(tg, k);
 	if (!v)
 		return NULL;
 	rec = json_tokener_parse(v);
@@ -760,10 +658,10 @@ static void tg_post(void *impl, const struct xio_post *p, xio_chat_done_cb cb, v
 	s->cb = cb;
 	s->ud = ud;
 	s->key = strdup(p->key);
-	s->cid = consilium_of_key(p->key);
+	s->cid = xio_tg_consilium_of_key(p->key);
 	s->thread = strdup(p->thread ? p->thread : "");
-	s->bot = bot_for(tg, p->persona_id);
-	s->chat = resolve_chat(tg, p->chat);
+	s->bot = xio_tg_bot_for(tg, p->persona_id);
+	s->chat = xio_tg_resolve_chat(tg, p->chat);
 	s->ids = json_object_new_array();
 	s->next = tg->sends;
 	if (tg->sends)
@@ -773,13 +671,13 @@ static void tg_post(void *impl, const struct xio_post *p, xio_chat_done_cb cb, v
 		send_finish(s, XIO_EAGAIN, -1, "out of memory");
 		return;
 	}
-	rc = render_parts(p, s->bot, &s->parts, &s->nparts);
+	rc = xio_tg_render_parts(p, s->bot, &s->parts, &s->nparts);
 	if (rc) {
 		send_finish(s, XIO_EAGAIN, -1, "out of memory");
 		return;
 	}
 	/* resume a post whose first parts went out before a crash */
-	rec = sent_record(tg, p->key);
+	rec = xio_tg_sent_record(tg, p->key);
 	if (rec && json_object_object_get_ex(rec, "ids", &ids) &&
 	    json_object_is_type(ids, json_type_array)) {
 		json_object_put(s->ids);
@@ -793,252 +691,10 @@ static void tg_post(void *impl, const struct xio_post *p, xio_chat_done_cb cb, v
 	send_wait(s, pace_reserve(tg, s->bot, s->chat));
 }
 
-/* ---- delivery probe after a crash -------------------------------------- */
-
-#define PROBE_BACK 30   /* ids below the chat's known top to look at */
-#define PROBE_MISSES 3  /* "not found" in a row above the top: the end */
-#define PROBE_MAX 300   /* calls per post, then it counts as not sent */
-
-static void probe_run(struct xio_tg *tg);
-
-static void probe_free(struct probe *pr)
-{
-	json_object_put(pr->ids);
-	free(pr->key);
-	free(pr->chat);
-	free(pr->text);
-	free(pr);
-}
-
-/* Ends the running probe with the check's answer and starts the next. */
-static void probe_finish(struct probe *pr, int rc, int64_t retry_after_ms, const char *result,
-			 const char *msg)
-{
-	struct xio_tg *tg = pr->tg;
-
-	tg->probes = pr->next;
-	pr->cb(pr->ud, rc, retry_after_ms, result, msg);
-	probe_free(pr);
-	if (!tg->closing)
-		probe_run(tg);
-}
-
-/* The lost part is message_id: record it as the send would have, then
- * answer: delivered (every part is out) or not yet (the post resumes after
- * the parts recorded). */
-static void probe_found(struct probe *pr, int64_t message_id)
-{
-	struct xio_tg *tg = pr->tg;
-	struct xio_err err;
-	char k1[320], k2[96], v2[32], k3[64], v3[32];
-	json_object *rec = json_object_new_object();
-	int rc, all;
-
-	xio_logf(tg->log, XIO_LOG_INFO, "telegram",
-		 "%s: its lost answer was message %" PRId64 " in chat %s; not sent again",
-		 pr->key, message_id, pr->chat);
-	tg->st.probe_found++;
-	if (!rec) {
-		probe_finish(pr, XIO_EAGAIN, -1, NULL, "out of memory");
-		return;
-	}
-	json_object_array_add(pr->ids, json_object_new_int64(message_id));
-	all = (size_t)json_object_array_length(pr->ids) >= pr->nparts;
-	json_object_object_add(rec, "chat", json_object_new_string(pr->chat));
-	json_object_object_add(rec, "message_id",
-			       json_object_get(json_object_array_get_idx(pr->ids, 0)));
-	json_object_object_add(rec, "ids", json_object_get(pr->ids));
-	snprintf(k1, sizeof(k1), "tg:sent:%s", pr->key);
-	snprintf(k2, sizeof(k2), "tg:msg:%s:%" PRId64, pr->chat, message_id);
-	snprintf(v2, sizeof(v2), "%" PRId64, pr->cid);
-	snprintf(k3, sizeof(k3), "tg:top:%s", pr->chat);
-	snprintf(v3, sizeof(v3), "%" PRId64, message_id);
-	rc = xio_store_begin(tg->store, &err);
-	if (!rc)
-		rc = tg->store->ops->kv_put(tg->store->impl, k1,
-					    json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), &err);
-	if (!rc)
-		rc = tg->store->ops->kv_put(tg->store->impl, k2, v2, &err);
-	if (!rc && raise_top(tg, pr->chat, message_id))
-		rc = tg->store->ops->kv_put(tg->store->impl, k3, v3, &err);
-	if (rc)
-		xio_store_rollback(tg->store);
-	else
-		rc = xio_store_commit(tg->store, &err);
-	if (rc)
-		probe_finish(pr, XIO_EAGAIN, -1, NULL, err.msg);
-	else if (all)
-		probe_finish(pr, 1, -1, json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), NULL);
-	else
-		probe_finish(pr, 0, -1, NULL, NULL);
-	json_object_put(rec);
-}
-
-static void probe_http_cb(void *ud, const struct xio_http_response *r)
-{
-	struct probe *pr = ud;
-	struct xio_tg *tg = pr->tg;
-	struct envelope e;
-	char msg[512];
-
-	if (tg->closing || r->error == XIO_ECANCELED) {
-		probe_finish(pr, XIO_EAGAIN, -1, NULL, "telegram: shutting down");
-		return;
-	}
-	envelope_read(r, &e);
-	if (e.ok || (e.error_code == 400 && strstr(e.description, "message is not modified"))) {
-		/* Ours, unrecorded, and now (or already) showing the lost
-		 * text.  Only lost posts are ours and unrecorded; if this was
-		 * another lost post of the chat, its own probe finds the
-		 * message that shows its text: swapped, never doubled. */
-		envelope_release(&e);
-		probe_found(pr, pr->id);
-		return;
-	}
-	snprintf(msg, sizeof(msg), "telegram editMessageText (delivery check): %lld %s",
-		 (long long)e.error_code, e.description);
-	if (e.error_code == 429) {
-		int64_t ra = (e.retry_after > 0 ? e.retry_after : 1) * 1000;
-
-		envelope_release(&e);
-		probe_finish(pr, XIO_EAGAIN, ra, NULL, msg);
-		return;
-	}
-	if (e.error_code != 400 && e.error_code != 403) {
-		envelope_release(&e);
-		probe_finish(pr, XIO_EAGAIN, -1, NULL, msg);
-		return;
-	}
-	/* not found, not ours, not editable: the next id */
-	if (strstr(e.description, "not found") && pr->id > pr->top)
-		pr->misses++;
-	else if (pr->id > pr->top)
-		pr->misses = 0;
-	envelope_release(&e);
-	pr->id++;
-	probe_run(tg);
-}
-
-/* Asks about the running probe's next candidate, or ends it. */
-static void probe_run(struct xio_tg *tg)
-{
-	struct probe *pr = tg->probes;
-	json_object *body, *lp;
-	char k[96], *v;
-
-	if (!pr)
-		return;
-	for (;;) {
-		if (pr->misses >= PROBE_MISSES || pr->calls >= PROBE_MAX) {
-			xio_logf(tg->log, XIO_LOG_INFO, "telegram",
-				 "%s: not in chat %s after a look at %d messages; sending it",
-				 pr->key, pr->chat, pr->calls);
-			tg->st.probe_missing++;
-			probe_finish(pr, 0, -1, NULL, NULL);
-			return;
-		}
-		snprintf(k, sizeof(k), "tg:msg:%s:%" PRId64, pr->chat, pr->id);
-		v = kv_get(tg, k);
-		if (!v && !sent_lately(tg, pr->chat, pr->id))
-			break;
-		/* recorded: a delivered post's or a human's, not the lost one */
-		free(v);
-		if (pr->id > pr->top)
-			pr->misses = 0;
-		pr->id++;
-	}
-	pr->calls++;
-	body = json_object_new_object();
-	lp = json_object_new_object();
-	if (!body || !lp) {
-		json_object_put(body);
-		json_object_put(lp);
-		probe_finish(pr, XIO_EAGAIN, -1, NULL, "out of memory");
-		return;
-	}
-	json_object_object_add(body, "chat_id", json_object_new_int64(strtoll(pr->chat, NULL, 10)));
-	json_object_object_add(body, "message_id", json_object_new_int64(pr->id));
-	json_object_object_add(body, "text", json_object_new_string(pr->text));
-	json_object_object_add(body, "parse_mode", json_object_new_string("HTML"));
-	json_object_object_add(lp, "is_disabled", json_object_new_boolean(1));
-	json_object_object_add(body, "link_preview_options", lp);
-	if (api_call(tg, pr->bot, "editMessageText", body, 30000, probe_http_cb, pr, NULL))
-		probe_finish(pr, XIO_EAGAIN, -1, NULL, "telegram editMessageText could not be started");
-	json_object_put(body);
-}
-
-/*
- * After a crash, tells whether p reached the chat.  Parts recorded as sent
- * are known; the part whose answer was lost with the process is looked
- * for.  Telegram has no way to list a bot's messages, but message ids are
- * sequential per chat and a bot may edit only its own messages: from a little
- * below the chat's highest known id up to its end, each id not recorded (as a
- * delivered post's or a human's) is asked editMessageText with the lost
- * part's exact text.  "message is not modified" means it is that part; an
- * edit that succeeds means it is another lost post's (the only other
- * unrecorded messages of ours), now showing this text — each lost text ends
- * up in the chat once.  "can't be edited" / "not found" move on; three
- * "not found" in a row past the top mean the end of the chat: not sent.
- */
-static void tg_check(void *impl, const struct xio_post *p, xio_chat_done_cb cb, void *ud)
-{
-	struct xio_tg *tg = impl;
-	json_object *rec = sent_record(tg, p->key), *ids = NULL;
-	struct probe *pr = NULL, **tail;
-	char **parts = NULL;
-	size_t nparts = 0, have = 0;
-
-	if (rec && json_object_object_get_ex(rec, "ids", &ids) &&
-	    json_object_is_type(ids, json_type_array))
-		have = json_object_array_length(ids);
-	else
-		ids = NULL;
-	if (render_parts(p, bot_for(tg, p->persona_id), &parts, &nparts)) {
-		json_object_put(rec);
-		cb(ud, XIO_EAGAIN, -1, NULL, "out of memory");
-		return;
-	}
-	if (have && have >= nparts) {
-		cb(ud, 1, -1, json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), NULL);
-		goto out;
-	}
-	pr = calloc(1, sizeof(*pr));
-	if (!pr || !(pr->key = strdup(p->key)) || !(pr->chat = resolve_chat(tg, p->chat)) ||
-	    !(pr->text = strdup(parts[have])) ||
-	    !(pr->ids = ids ? json_object_get(ids) : json_object_new_array())) {
-		if (pr)
-			probe_free(pr);
-		cb(ud, XIO_EAGAIN, -1, NULL, "out of memory");
-		goto out;
-	}
-	pr->tg = tg;
-	pr->cb = cb;
-	pr->ud = ud;
-	pr->cid = consilium_of_key(p->key);
-	pr->bot = bot_for(tg, p->persona_id);
-	pr->nparts = nparts;
-	pr->top = chat_top(tg, pr->chat);
-	if (have)
-		pr->top = max64(pr->top, json_object_get_int64(json_object_array_get_idx(ids, have - 1)));
-	pr->id = pr->top > PROBE_BACK ? pr->top - PROBE_BACK : 1;
-	xio_logf(tg->log, XIO_LOG_INFO, "telegram",
-		 "%s: outcome unknown after a restart; looking for it in chat %s from message %" PRId64,
-		 p->key, pr->chat, pr->id);
-	tg->st.probes++;
-	for (tail = &tg->probes; *tail; tail = &(*tail)->next)
-		;
-	*tail = pr;
-	if (tg->probes == pr)
-		probe_run(tg);
-out:
-	xio_tg_parts_free(parts, nparts);
-	json_object_put(rec);
-}
-
 static const struct xio_chat_ops tg_ops = {
 	.name = "telegram",
 	.post = tg_post,
-	.check = tg_check,
+	.check = xio_tg_check,
 };
 
 struct xio_chat xio_tg_chat(struct xio_tg *tg)
@@ -1065,7 +721,7 @@ static int migrate_tx(struct xio_tg *tg, const char *old_chat, const char *new_c
 	if (rc)
 		return rc;
 	if (claim) {
-		rc = st->ops->inbound_claim(st->impl, claim, now_ms(tg), err);
+		rc = st->ops->inbound_claim(st->impl, claim, xio_tg_now_ms(tg), err);
 		if (rc)
 			goto out;
 	}
@@ -1171,7 +827,7 @@ static int say_ambiguous(struct xio_tg *tg, const char *chat, const char *claim,
 	rc = xio_store_begin(st, err);
 	if (rc)
 		goto done;
-	rc = st->ops->inbound_claim(st->impl, claim, now_ms(tg), err);
+	rc = st->ops->inbound_claim(st->impl, claim, xio_tg_now_ms(tg), err);
 	if (!rc)
 		rc = st->ops->kv_put(st->impl, flag, "1", err);
 	if (!rc) {
@@ -1179,7 +835,7 @@ static int say_ambiguous(struct xio_tg *tg, const char *chat, const char *claim,
 		o.consilium_id = xio_outbox_lane("telegram", chat);
 		o.kind = "post";
 		o.payload = (char *)json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN);
-		o.next_try_at = o.created_at = now_ms(tg);
+		o.next_try_at = o.created_at = xio_tg_now_ms(tg);
 		rc = st->ops->outbox_put(st->impl, &o, err);
 	}
 	if (rc) {
@@ -1218,7 +874,7 @@ static void note_top(struct xio_tg *tg, const char *chat, int64_t message_id)
 	struct xio_err err;
 	char k[64], v[32];
 
-	if (!raise_top(tg, chat, message_id))
+	if (!xio_tg_raise_top(tg, chat, message_id))
 		return;
 	snprintf(k, sizeof(k), "tg:top:%s", chat);
 	snprintf(v, sizeof(v), "%" PRId64, message_id);
@@ -1234,7 +890,7 @@ static char *reply_target(struct xio_tg *tg, const char *chat, int64_t reply_to)
 	char k[96], *v, *key = NULL;
 
 	snprintf(k, sizeof(k), "tg:msg:%s:%" PRId64, chat, reply_to);
-	v = kv_get(tg, k);
+	v = xio_tg_kv_get(tg, k);
 	if (!v)
 		return NULL;
 	if (!tg->store->ops->consilium_get(tg->store->impl, strtoll(v, NULL, 10), &row, &err) &&
@@ -1315,7 +971,7 @@ static int handle_parsed(struct xio_tg *tg, const struct xio_tg_update *u, struc
 				char flag[64], *said;
 
 				snprintf(flag, sizeof(flag), "tg:ambiguous:%s", chat);
-				said = kv_get(tg, flag);
+				said = xio_tg_kv_get(tg, flag);
 				if (!said || strcmp(said, "1"))
 					rc = say_ambiguous(tg, chat, claim, lang, err);
 				free(said);
@@ -1325,7 +981,7 @@ static int handle_parsed(struct xio_tg *tg, const struct xio_tg_update *u, struc
 				char flag[64], *said;
 
 				snprintf(flag, sizeof(flag), "tg:ambiguous:%s", chat);
-				said = kv_get(tg, flag);
+				said = xio_tg_kv_get(tg, flag);
 				if (said && !strcmp(said, "1"))
 					kv_put2(tg, flag, "0", NULL, NULL, err);
 				free(said);
@@ -1439,11 +1095,11 @@ static void ignore_cb(void *ud, const struct xio_http_response *r)
 
 	if (tg->closing || r->error == XIO_ECANCELED)
 		return;
-	envelope_read(r, &e);
+	xio_tg_envelope_read(r, &e);
 	if (!e.ok)
 		xio_logf(tg->log, XIO_LOG_WARN, "telegram", "%s: %lld %s", r->log_url,
 			 (long long)e.error_code, e.description);
-	envelope_release(&e);
+	xio_tg_envelope_release(&e);
 }
 
 /* setMyCommands in English (also the default) and Russian, from the
@@ -1470,7 +1126,7 @@ static void set_commands(struct xio_tg *tg)
 		json_object_object_add(body, "commands", arr);
 		if (langs[l])
 			json_object_object_add(body, "language_code", json_object_new_string(langs[l]));
-		api_call(tg, &tg->main, "setMyCommands", body, 30000, ignore_cb, tg, NULL);
+		xio_tg_api_call(tg, &tg->main, "setMyCommands", body, 30000, ignore_cb, tg, NULL);
 		json_object_put(body);
 	}
 }
@@ -1489,7 +1145,7 @@ static void poll_updates(struct xio_tg *tg)
 	json_object_object_add(body, "allowed_updates", allowed);
 	tg->polling = 1;
 	tg->st.polls++;
-	if (api_call(tg, &tg->main, "getUpdates", body, (int64_t)(tg->poll_timeout_s + 15) * 1000,
+	if (xio_tg_api_call(tg, &tg->main, "getUpdates", body, (int64_t)(tg->poll_timeout_s + 15) * 1000,
 		     poll_cb, tg, &tg->poll_id)) {
 		tg->polling = 0;
 		retry_later(tg, "getUpdates", "could not start the request");
@@ -1520,12 +1176,12 @@ static void poll_cb(void *ud, const struct xio_http_response *r)
 	tg->polling = 0;
 	if (tg->closing || r->error == XIO_ECANCELED)
 		return;
-	envelope_read(r, &e);
+	xio_tg_envelope_read(r, &e);
 	if (!e.ok || !e.result || !json_object_is_type(e.result, json_type_array)) {
 		char why[300];
 
 		snprintf(why, sizeof(why), "%lld %s", (long long)e.error_code, e.description);
-		envelope_release(&e);
+		xio_tg_envelope_release(&e);
 		retry_later(tg, "getUpdates", why);
 		return;
 	}
@@ -1536,7 +1192,7 @@ static void poll_cb(void *ud, const struct xio_http_response *r)
 	 * one durable commit per getUpdates, and the new offset is committed
 	 * with the updates it confirms. */
 	if (n && xio_runner_batch_begin(tg->runner, &berr)) {
-		envelope_release(&e);
+		xio_tg_envelope_release(&e);
 		retry_later(tg, "getUpdates", berr.msg);
 		return;
 	}
@@ -1557,7 +1213,7 @@ static void poll_cb(void *ud, const struct xio_http_response *r)
 		if (uid >= tg->offset)
 			tg->offset = uid + 1;
 	}
-	envelope_release(&e);
+	xio_tg_envelope_release(&e);
 	if (tg->offset != before)
 		save_offset(tg);
 	if (n && xio_runner_batch_end(tg->runner, &berr)) {
@@ -1581,12 +1237,12 @@ static void step_cb(void *ud, const struct xio_http_response *r)
 
 	if (tg->closing || r->error == XIO_ECANCELED)
 		return;
-	envelope_read(r, &e);
+	xio_tg_envelope_read(r, &e);
 	if (!e.ok) {
 		char why[300];
 
 		snprintf(why, sizeof(why), "%lld %s", (long long)e.error_code, e.description);
-		envelope_release(&e);
+		xio_tg_envelope_release(&e);
 		retry_later(tg, names[tg->step], why);
 		return;
 	}
@@ -1604,7 +1260,7 @@ static void step_cb(void *ud, const struct xio_http_response *r)
 				     : "webhook removed; long polling");
 		tg->step = tg->webhook ? START_DONE : START_POLL;
 	}
-	envelope_release(&e);
+	xio_tg_envelope_release(&e);
 	tg->backoff_ms = 0;
 	advance(tg);
 }
@@ -1617,7 +1273,7 @@ static void advance(struct xio_tg *tg)
 		return;
 	switch (tg->step) {
 	case START_GETME:
-		if (api_call(tg, &tg->main, "getMe", NULL, 30000, step_cb, tg, NULL))
+		if (xio_tg_api_call(tg, &tg->main, "getMe", NULL, 30000, step_cb, tg, NULL))
 			retry_later(tg, "getMe", "could not start the request");
 		break;
 	case START_HOOK:
@@ -1632,7 +1288,7 @@ static void advance(struct xio_tg *tg)
 			json_object_object_add(body, "allowed_updates", allowed);
 			json_object_object_add(body, "max_connections", json_object_new_int(40));
 		}
-		if (api_call(tg, &tg->main, tg->webhook ? "setWebhook" : "deleteWebhook", body, 30000,
+		if (xio_tg_api_call(tg, &tg->main, tg->webhook ? "setWebhook" : "deleteWebhook", body, 30000,
 			     step_cb, tg, NULL))
 			retry_later(tg, "setWebhook", "could not start the request");
 		json_object_put(body);
@@ -1848,7 +1504,7 @@ int xio_tg_start(struct xio_tg *tg, struct xio_err *err)
 			return rc;
 	}
 	snprintf(k, sizeof(k), "tg:offset:%s", tg->main.id);
-	v = kv_get(tg, k);
+	v = xio_tg_kv_get(tg, k);
 	tg->offset = v ? strtoll(v, NULL, 10) : 0;
 	free(v);
 	tg->step = START_GETME;
@@ -1866,8 +1522,7 @@ void xio_tg_free(struct xio_tg *tg)
 	tg->http = NULL;
 	while (tg->sends)
 		send_finish(tg->sends, XIO_EAGAIN, -1, "telegram: shutting down");
-	while (tg->probes)
-		probe_finish(tg->probes, XIO_EAGAIN, -1, NULL, "telegram: shutting down");
+	xio_tg_probes_cancel(tg);
 	uv_timer_stop(&tg->send_timer);
 	uv_timer_stop(&tg->ctl_timer);
 	uv_close((uv_handle_t *)&tg->send_timer, timer_close_cb);
