@@ -17,6 +17,7 @@
  */
 #include "outbox.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,14 +292,13 @@ static void running_remove(struct xio_outbox *ob, int64_t cid)
 		}
 }
 
-/* Asks the next pass to look at consilium cid's head row. */
+/* Asks the next pass to look at consilium cid's head row.  Duplicates are
+ * dropped by the pass (dedupe_wanted): a check here would cost the length
+ * of the list on every finished job. */
 static void want(struct xio_outbox *ob, int64_t cid)
 {
-	size_t i;
-
-	for (i = 0; i < ob->nwanted; i++)
-		if (ob->wanted[i] == cid)
-			return;
+	if (ob->nwanted && ob->wanted[ob->nwanted - 1] == cid)
+		return;
 	if (ob->nwanted == ob->capwanted) {
 		size_t cap = ob->capwanted ? ob->capwanted * 2 : 64;
 		int64_t *v = realloc(ob->wanted, cap * sizeof(*v));
@@ -311,6 +311,50 @@ static void want(struct xio_outbox *ob, int64_t cid)
 		ob->capwanted = cap;
 	}
 	ob->wanted[ob->nwanted++] = cid;
+}
+
+struct wanted_at {
+	int64_t cid;
+	size_t at;
+};
+
+static int cmp_wanted(const void *a, const void *b)
+{
+	const struct wanted_at *x = a, *y = b;
+
+	if (x->cid != y->cid)
+		return x->cid < y->cid ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Drops repeated consiliums from the wanted list, keeping the first of
+ * each where it was (first asked, first looked at).  O(n log n).  Without
+ * memory the list is left as it is (a repeat only costs a lookup). */
+static void dedupe_wanted(struct xio_outbox *ob)
+{
+	struct wanted_at *v;
+	size_t i, n = 0;
+
+	if (ob->nwanted < 2)
+		return;
+	v = malloc(ob->nwanted * sizeof(*v));
+	if (!v)
+		return;
+	for (i = 0; i < ob->nwanted; i++) {
+		v[i].cid = ob->wanted[i];
+		v[i].at = i;
+	}
+	qsort(v, ob->nwanted, sizeof(*v), cmp_wanted);
+	/* a repeat is marked by a cid no consilium or lane has (lanes are
+	 * above -2^62 - 2, 0 is the lane of rows older than lanes) */
+	for (i = 1; i < ob->nwanted; i++)
+		if (v[i].cid == v[i - 1].cid)
+			ob->wanted[v[i].at] = INT64_MIN;
+	for (i = 0; i < ob->nwanted; i++)
+		if (ob->wanted[i] != INT64_MIN)
+			ob->wanted[n++] = ob->wanted[i];
+	ob->nwanted = n;
+	free(v);
 }
 
 static int64_t backoff_ms(struct xio_outbox *ob, int attempts)
@@ -491,6 +535,7 @@ static int read_heads(struct xio_outbox *ob, struct xio_outbox_row **rows, size_
 		}
 		return rc;
 	}
+	dedupe_wanted(ob);
 	/* only as many as can start now: the others stay wanted, unread */
 	cap = ob->nwanted < PASS_ROWS ? ob->nwanted : PASS_ROWS;
 	if (cap > MAX_RUNNING - ob->nrunning)
