@@ -210,3 +210,31 @@ int engine_split_when(struct xio_cmd_ctx *x, char *sel, size_t n, int64_t *at)
 	}
 	return 0;
 }
+
+int engine_task_at(struct xio_cmd_ctx *x, int64_t *at)
+{
+	char sel[256];
+
+	if (!engine_followup_ready(x))
+		return -1;
+	if (!engine_split_when(x, sel, sizeof(sel), at)) {
+		engine_say(x, XIO_ROLE_SCRIBE, "cmd.snooze.bad_when", NULL);
+		return -1;
+	}
+	if (*at <= x->now) {
+		engine_say(x, XIO_ROLE_SCRIBE, "cmd.snooze.past", NULL);
+		return -1;
+	}
+	return engine_find_task(x, sel);
+}
+
+void engine_say_task_when(struct xio_cmd_ctx *x, const char *key, int idx, int64_t at)
+{
+	json_object *t = json_object_array_get_idx(x->c->tasks, (size_t)idx), *v;
+	char when[32];
+
+	xio_sched_format_local(x->eng->tz, at, when, sizeof(when));
+	engine_say(x, XIO_ROLE_SCRIBE, key, "title",
+		   json_object_object_get_ex(t, "title", &v) ? json_object_get_string(v) : "",
+		   "when", when, NULL);
+}

@@ -38,6 +38,15 @@ void engine_set_task_status(struct xio_cmd_ctx *x, int idx, const char *status);
  * the selector in sel (n bytes) and the time in *at, 0 if no time. */
 int engine_split_when(struct xio_cmd_ctx *x, char *sel, size_t n, int64_t *at);
 
+/* For /snooze and /remind: the task and time in x->args "[task] <when>".
+ * Returns the task's index with *at set, or -1 after telling the thread
+ * what is wrong (not approved, no time, a past time, no such task). */
+int engine_task_at(struct xio_cmd_ctx *x, int64_t *at);
+
+/* Posts catalogue text key as the Scribe, with task idx's "title" and the
+ * local time at as "when". */
+void engine_say_task_when(struct xio_cmd_ctx *x, const char *key, int idx, int64_t at);
+
 /* Renders the open tasks of an approved decision, numbered as approved
  * (caller frees). */
 char *engine_render_open_tasks(const struct xio_engine *eng, const struct xio_consilium *c);

@@ -5,35 +5,16 @@
  */
 #include "engine_int.h"
 
-#include <stdio.h>
-
 static void run(struct xio_cmd_ctx *x)
 {
-	char sel[256], when[32];
-	json_object *t, *v;
 	int64_t at;
-	int idx;
+	int idx = engine_task_at(x, &at);
 
-	if (!engine_followup_ready(x))
-		return;
-	if (!engine_split_when(x, sel, sizeof(sel), &at)) {
-		engine_say(x, XIO_ROLE_SCRIBE, "cmd.snooze.bad_when", NULL);
-		return;
-	}
-	if (at <= x->now) {
-		engine_say(x, XIO_ROLE_SCRIBE, "cmd.snooze.past", NULL);
-		return;
-	}
-	idx = engine_find_task(x, sel);
 	if (idx < 0)
 		return;
-	t = json_object_array_get_idx(x->c->tasks, (size_t)idx);
 	engine_set_task_status(x, idx, "snoozed");
 	engine_act_task(x->out, XIO_ACT_SCHEDULE, idx, NULL, at, "snooze");
-	xio_sched_format_local(x->eng->tz, at, when, sizeof(when));
-	engine_say(x, XIO_ROLE_SCRIBE, "cmd.snooze.ok", "title",
-		   json_object_object_get_ex(t, "title", &v) ? json_object_get_string(v) : "",
-		   "when", when, NULL);
+	engine_say_task_when(x, "cmd.snooze.ok", idx, at);
 }
 
 const struct xio_command xio_command_snooze = {
