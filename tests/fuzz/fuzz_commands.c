@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "console/console.h"
 #include "engine.h"
+#include "fuzz_round_trip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -137,25 +138,6 @@ static struct world *world(void)
 	return &w;
 }
 
-static void check_round_trip(const struct xio_consilium *c)
-{
-	struct xio_consilium *c2;
-	struct xio_err err;
-	char *j1 = xio_consilium_to_json(c), *j2;
-
-	if (!j1)
-		abort();
-	c2 = xio_consilium_from_json(j1, &err);
-	if (!c2)
-		abort();
-	j2 = xio_consilium_to_json(c2);
-	if (!j2 || strcmp(j1, j2) != 0)
-		abort();
-	free(j1);
-	free(j2);
-	xio_consilium_free(c2);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct world *w = world();
@@ -199,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a.v[i].kind == XIO_ACT_POST && (!a.v[i].text || !a.v[i].persona_id))
 			abort();
 	xio_actions_release(&a);
-	check_round_trip(c);
+	fuzz_check_round_trip(c);
 	/* and time passing over whatever that did */
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = XIO_EV_TIMER;
@@ -208,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (xio_engine_step(&w->eng, c, &ev, &a))
 		abort();
 	xio_actions_release(&a);
-	check_round_trip(c);
+	fuzz_check_round_trip(c);
 out:
 	xio_consilium_free(c);
 	free(line);

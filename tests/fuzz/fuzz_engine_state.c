@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "fuzz_round_trip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,25 +62,6 @@ static void step(struct world *w, struct xio_consilium *c, enum xio_event_kind k
 	xio_actions_release(&a);
 }
 
-static void round_trip(const struct xio_consilium *c)
-{
-	struct xio_consilium *c2;
-	struct xio_err err;
-	char *j1 = xio_consilium_to_json(c), *j2;
-
-	if (!j1)
-		abort();
-	c2 = xio_consilium_from_json(j1, &err);
-	if (!c2)
-		abort();
-	j2 = xio_consilium_to_json(c2);
-	if (!j2 || strcmp(j1, j2) != 0)
-		abort();
-	free(j1);
-	free(j2);
-	xio_consilium_free(c2);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const commands[] = { "/status", "/decide", "/approve", "/resume",
@@ -100,13 +82,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json[size] = '\0';
 	c = xio_consilium_from_json(json, &err);
 	if (c) {
-		round_trip(c);
+		fuzz_check_round_trip(c);
 		now = c->started_at > 0 && c->started_at < INT64_MAX / 4 ? c->started_at : 1764000000000LL;
 		step(w, c, XIO_EV_MESSAGE, "Alice", "I think A, Bob will do it by Friday", now + 1000);
 		step(w, c, XIO_EV_COMMAND, "Bob", commands[size % 10], now + 2000);
 		step(w, c, XIO_EV_PERSONA_REPLY, NULL, "An AI view", now + 2500);
 		step(w, c, XIO_EV_TIMER, NULL, NULL, now + 100LL * 3600 * 1000);
-		round_trip(c);
+		fuzz_check_round_trip(c);
 		xio_consilium_free(c);
 	}
 	free(json);
