@@ -51,6 +51,7 @@ struct xio_outbox {
 	int64_t *wanted;
 	size_t nwanted, capwanted;
 	int full;
+	struct xio_outbox_job *jobs[PASS_ROWS]; /* claimed by the running pass */
 	struct xio_outbox_stats stats;
 	void (*progress_cb)(void *ud);
 	void *progress_ud;
@@ -466,39 +467,52 @@ void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 
 /* Claims row for its handler inside the pass's transaction: marks it in
  * flight (so that if we die while the effect is out, the next process knows
- * its outcome is unknown and checks first) and returns the job, or NULL when
- * the row needs no handler (marked done as skipped) or memory ran out (it
- * stays pending for the next pass). */
-static struct xio_outbox_job *claim(struct xio_outbox *ob, struct xio_outbox_row *row,
-				    const struct xio_outbox_handler *h)
+ * its outcome is unknown and checks first) and sets *out to the job.  *out
+ * stays NULL when the row needs no handler (marked done as skipped) or
+ * memory ran out (it stays pending).  Returns 0, or the store's code when
+ * the mark could not be written (then nothing may start: the pass rolls
+ * back). */
+static int claim(struct xio_outbox *ob, struct xio_outbox_row *row,
+		 const struct xio_outbox_handler *h, struct xio_outbox_job **out,
+		 struct xio_err *err)
 {
 	struct xio_outbox_job *job;
+	int rc;
 
+	*out = NULL;
 	if (!h) {
 		row->state = XIO_OUTBOX_DONE;
 		free(row->result);
 		row->result = strdup("{\"skipped\":\"no handler for this kind\"}");
-		save_row(ob, row);
+		rc = ob->store->ops->outbox_update(ob->store->impl, row, err);
+		if (rc)
+			return rc;
 		ob->stats.skipped++;
 		xio_logf(ob->log, XIO_LOG_INFO, "outbox", "%s: nothing performs '%s' here; skipped",
 			 row->key, row->kind);
 		/* rows queued behind it may go now */
 		xio_outbox_kick(ob);
-		return NULL;
+		return 0;
 	}
 	job = calloc(1, sizeof(*job));
 	if (!job)
-		return NULL;
+		return 0;
 	job->ob = ob;
 	job->row = *row;
 	memset(row, 0, sizeof(*row)); /* the job owns the strings now */
 	job->unknown_outcome = job->row.state == XIO_OUTBOX_INFLIGHT;
+	job->row.state = XIO_OUTBOX_INFLIGHT;
+	rc = ob->store->ops->outbox_update(ob->store->impl, &job->row, err);
+	if (rc) {
+		xio_outbox_row_release(&job->row);
+		free(job);
+		return rc;
+	}
 	if (job->unknown_outcome)
 		ob->stats.checked++;
-	job->row.state = XIO_OUTBOX_INFLIGHT;
-	save_row(ob, &job->row);
 	ob->running[ob->nrunning++] = job->row.consilium_id;
-	return job;
+	*out = job;
+	return 0;
 }
 
 static void abandon(struct xio_outbox *ob, struct xio_outbox_job *job)
@@ -599,19 +613,21 @@ static int claim_due(struct xio_outbox *ob, int64_t now, struct xio_outbox_job *
 			want(ob, row->consilium_id);
 			continue;
 		}
-		job = claim(ob, row, handler_for(ob, row->kind));
+		rc = claim(ob, row, handler_for(ob, row->kind), &job, err);
+		if (rc)
+			break;
 		if (job)
 			jobs[(*njobs)++] = job;
 		else
 			want(ob, row->consilium_id); /* skipped, or no memory */
 	}
 	xio_outbox_rows_free(rows, n);
-	return 0;
+	return rc;
 }
 
 static void pass(struct xio_outbox *ob)
 {
-	struct xio_outbox_job **jobs = NULL;
+	struct xio_outbox_job **jobs = ob->jobs;
 	struct xio_err err;
 	int64_t next = 0, now;
 	size_t njobs = 0, i;
@@ -620,8 +636,7 @@ static void pass(struct xio_outbox *ob)
 	if (ob->stopped)
 		return;
 	now = xio_clock_now(ob->clock);
-	jobs = calloc(PASS_ROWS, sizeof(*jobs));
-	rc = jobs ? xio_store_begin(ob->store, &err) : xio_err_set(&err, XIO_ENOMEM, "out of memory");
+	rc = xio_store_begin(ob->store, &err);
 	if (!rc) {
 		rc = write_dirty(ob, &err);
 		if (!rc)
@@ -638,7 +653,6 @@ static void pass(struct xio_outbox *ob)
 		for (i = 0; i < njobs; i++)
 			abandon(ob, jobs[i]);
 		ob->full = 1; /* what was read and claimed is unknown now */
-		free(jobs);
 		ob->stats.inflight = ob->nrunning;
 		uv_timer_start(&ob->timer, timer_cb, 1000, 0);
 		return;
@@ -653,7 +667,6 @@ static void pass(struct xio_outbox *ob)
 		else
 			h->perform(h->ud, jobs[i]);
 	}
-	free(jobs);
 	if (next && !ob->timer_armed_for_kick && !ob->stopped)
 		uv_timer_start(&ob->timer, timer_cb, (uint64_t)(next - now > 0 ? next - now : 1), 0);
 	if (!njobs && ob->progress_cb)

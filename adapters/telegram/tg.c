@@ -52,22 +52,10 @@ char *xio_tg_kv_get(struct xio_tg *tg, const char *key)
 	return rc ? NULL : v;
 }
 
-/* Writes up to two values in one transaction. */
-static int kv_put2(struct xio_tg *tg, const char *k1, const char *v1, const char *k2,
-		   const char *v2, struct xio_err *err)
+/* Writes one value (inside the caller's transaction, if one is open). */
+static int kv_put(struct xio_tg *tg, const char *key, const char *value, struct xio_err *err)
 {
-	int rc = xio_store_begin(tg->store, err);
-
-	if (rc)
-		return rc;
-	rc = tg->store->ops->kv_put(tg->store->impl, k1, v1, err);
-	if (!rc && k2)
-		rc = tg->store->ops->kv_put(tg->store->impl, k2, v2, err);
-	if (rc) {
-		xio_store_rollback(tg->store);
-		return rc;
-	}
-	return xio_store_commit(tg->store, err);
+	return tg->store->ops->kv_put(tg->store->impl, key, value, err);
 }
 
 static const char *jstr(json_object *o, const char *k)
@@ -459,59 +447,84 @@ static void send_wait(struct send *s, int64_t due)
 	arm_send_timer(s->tg);
 }
 
-/* Records a delivered part: the message's consilium (for replies to it)
- * and the chat's top message id.  The last part's record is written with
- * the outbox row's outcome, in the dispatcher's next transaction (no commit
- * of its own); an earlier part's, with the post's progress, at once — a
- * crash before the rest is sent resumes after it. */
+/* The kv pairs that record message_id in chat: tg:msg (its consilium, 0
+ * outside one — every own message is recorded, so that a probe never takes
+ * it for a lost one) and tg:top when the chat's top rose. */
+struct sent_kv {
+	char k[2][96], v[2][32];
+	size_t n;
+};
+
+static void sent_kv(struct xio_tg *tg, const char *chat, int64_t cid, int64_t message_id,
+		    struct sent_kv *o)
+{
+	o->n = 0;
+	snprintf(o->k[o->n], sizeof(o->k[0]), "tg:msg:%s:%" PRId64, chat, message_id);
+	snprintf(o->v[o->n++], sizeof(o->v[0]), "%" PRId64, cid);
+	if (xio_tg_raise_top(tg, chat, message_id)) {
+		snprintf(o->k[o->n], sizeof(o->k[0]), "tg:top:%s", chat);
+		snprintf(o->v[o->n++], sizeof(o->v[0]), "%" PRId64, message_id);
+	}
+}
+
+int xio_tg_record_sent(struct xio_tg *tg, const char *key, const char *chat, int64_t cid,
+		       json_object *ids, json_object **rec_out, struct xio_err *err)
+{
+	json_object *rec = json_object_new_object();
+	struct sent_kv kv;
+	char k[320];
+	size_t i;
+	int rc;
+
+	if (rec_out)
+		*rec_out = NULL;
+	if (!rec)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	sent_kv(tg, chat, cid,
+		json_object_get_int64(json_object_array_get_idx(ids, json_object_array_length(ids) - 1)),
+		&kv);
+	json_object_object_add(rec, "chat", json_object_new_string(chat));
+	json_object_object_add(rec, "ids", json_object_get(ids));
+	snprintf(k, sizeof(k), "tg:sent:%s", key);
+	rc = xio_store_begin(tg->store, err);
+	if (!rc)
+		rc = kv_put(tg, k, json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), err);
+	for (i = 0; i < kv.n && !rc; i++)
+		rc = kv_put(tg, kv.k[i], kv.v[i], err);
+	if (rc)
+		xio_store_rollback(tg->store);
+	else
+		rc = xio_store_commit(tg->store, err);
+	if (rc || !rec_out)
+		json_object_put(rec);
+	else
+		*rec_out = rec;
+	return rc;
+}
+
+/* Records a delivered part.  The last part's record (message → consilium,
+ * the chat's top) is written with the outbox row's outcome, in the
+ * dispatcher's next transaction (no commit of its own); an earlier part's,
+ * with the post's progress, at once — a crash before the rest is sent
+ * resumes after it. */
 static int record_part(struct send *s, int64_t message_id)
 {
 	struct xio_tg *tg = s->tg;
 	struct xio_err err;
-	char k1[320], k2[96], v2[32], k3[64], v3[32];
-	const char *kv[6];
-	size_t n = 0, i;
-	json_object *rec;
-	int rc = 0, last;
+	struct sent_kv kv;
+	size_t i;
+	int rc = 0;
 
 	json_object_array_add(s->ids, json_object_new_int64(message_id));
-	last = (size_t)json_object_array_length(s->ids) >= s->nparts;
 	remember_sent(tg, s->chat, message_id);
-	snprintf(k2, sizeof(k2), "tg:msg:%s:%" PRId64, s->chat, message_id);
-	snprintf(v2, sizeof(v2), "%" PRId64, s->cid);
-	snprintf(k3, sizeof(k3), "tg:top:%s", s->chat);
-	snprintf(v3, sizeof(v3), "%" PRId64, message_id);
-	/* every own message is recorded, in a consilium or not (0): a probe
-	 * after a crash must never take it for the lost one */
-	kv[n++] = k2;
-	kv[n++] = v2;
-	if (xio_tg_raise_top(tg, s->chat, message_id)) {
-		kv[n++] = k3;
-		kv[n++] = v3;
-	}
-	if (last && tg->outbox) {
-		for (i = 0; i < n && !rc; i += 2)
-			rc = xio_outbox_defer_kv(tg->outbox, kv[i], kv[i + 1]);
+	if ((size_t)json_object_array_length(s->ids) >= s->nparts && tg->outbox) {
+		sent_kv(tg, s->chat, s->cid, message_id, &kv);
+		for (i = 0; i < kv.n && !rc; i++)
+			rc = xio_outbox_defer_kv(tg->outbox, kv.k[i], kv.v[i]);
 		if (!rc)
 			return 0;
 	}
-	rec = json_object_new_object();
-	if (!rec)
-		return XIO_ENOMEM;
-	json_object_object_add(rec, "chat", json_object_new_string(s->chat));
-	json_object_object_add(rec, "ids", json_object_get(s->ids));
-	snprintf(k1, sizeof(k1), "tg:sent:%s", s->key);
-	rc = xio_store_begin(tg->store, &err);
-	if (!rc)
-		rc = tg->store->ops->kv_put(tg->store->impl, k1,
-					    json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), &err);
-	for (i = 0; i < n && !rc; i += 2)
-		rc = tg->store->ops->kv_put(tg->store->impl, kv[i], kv[i + 1], &err);
-	if (rc)
-		xio_store_rollback(tg->store);
-	else
-		rc = xio_store_commit(tg->store, &err);
-	json_object_put(rec);
+	rc = xio_tg_record_sent(tg, s->key, s->chat, s->cid, s->ids, NULL, &err);
 	if (rc)
 		xio_logf(tg->log, XIO_LOG_ERROR, "telegram", "%s: sent as message %" PRId64
 			 " but not recorded: %s", s->key, message_id, err.msg);
@@ -864,7 +877,7 @@ static void map_message(struct xio_tg *tg, const char *chat, int64_t message_id,
 	snprintf(k, sizeof(k), "tg:msg:%s:%" PRId64, chat, message_id);
 	snprintf(v, sizeof(v), "%" PRId64, row.id);
 	xio_consilium_row_release(&row);
-	if (kv_put2(tg, k, v, NULL, NULL, &err))
+	if (kv_put(tg, k, v, &err))
 		xio_logf(tg->log, XIO_LOG_WARN, "telegram", "message map: %s", err.msg);
 }
 
@@ -983,7 +996,7 @@ static int handle_parsed(struct xio_tg *tg, const struct xio_tg_update *u, struc
 				snprintf(flag, sizeof(flag), "tg:ambiguous:%s", chat);
 				said = xio_tg_kv_get(tg, flag);
 				if (said && !strcmp(said, "1"))
-					kv_put2(tg, flag, "0", NULL, NULL, err);
+					kv_put(tg, flag, "0", err);
 				free(said);
 			}
 		}
@@ -1160,7 +1173,7 @@ static void save_offset(struct xio_tg *tg)
 
 	snprintf(k, sizeof(k), "tg:offset:%s", tg->main.id);
 	snprintf(v, sizeof(v), "%" PRId64, tg->offset);
-	if (kv_put2(tg, k, v, NULL, NULL, &err))
+	if (kv_put(tg, k, v, &err))
 		xio_logf(tg->log, XIO_LOG_ERROR, "telegram", "saving the offset: %s", err.msg);
 }
 

@@ -136,6 +136,13 @@ int64_t xio_tg_consilium_of_key(const char *key);
 struct bot *xio_tg_bot_for(struct xio_tg *tg, const char *persona_id);
 /* Renders p into HTML parts for bot b (*out freed with xio_tg_parts_free). */
 int xio_tg_render_parts(const struct xio_post *p, const struct bot *b, char ***out, size_t *n);
+/* Records that the post of outbox key reached chat as the message ids
+ * (the last one new): tg:sent:<key> = {"chat","ids"} (its progress),
+ * tg:msg:<chat>:<id> = cid and, when it rose, tg:top:<chat>, in one
+ * transaction.  With rec_out, hands the record over (caller puts it).
+ * Returns 0 or the store's code with err. */
+int xio_tg_record_sent(struct xio_tg *tg, const char *key, const char *chat, int64_t cid,
+		       json_object *ids, json_object **rec_out, struct xio_err *err);
 /* What was already sent for an outbox key: {"chat","ids"} or NULL. */
 json_object *xio_tg_sent_record(struct xio_tg *tg, const char *key);
 

@@ -67,44 +67,18 @@ static void probe_found(struct probe *pr, int64_t message_id)
 {
 	struct xio_tg *tg = pr->tg;
 	struct xio_err err;
-	char k1[320], k2[96], v2[32], k3[64], v3[32];
-	json_object *rec = json_object_new_object();
-	int rc, all;
+	json_object *rec = NULL;
+	int rc;
 
 	xio_logf(tg->log, XIO_LOG_INFO, "telegram",
 		 "%s: its lost answer was message %" PRId64 " in chat %s; not sent again",
 		 pr->key, message_id, pr->chat);
 	tg->st.probe_found++;
-	if (!rec) {
-		probe_finish(pr, XIO_EAGAIN, -1, NULL, "out of memory");
-		return;
-	}
 	json_object_array_add(pr->ids, json_object_new_int64(message_id));
-	all = (size_t)json_object_array_length(pr->ids) >= pr->nparts;
-	json_object_object_add(rec, "chat", json_object_new_string(pr->chat));
-	json_object_object_add(rec, "message_id",
-			       json_object_get(json_object_array_get_idx(pr->ids, 0)));
-	json_object_object_add(rec, "ids", json_object_get(pr->ids));
-	snprintf(k1, sizeof(k1), "tg:sent:%s", pr->key);
-	snprintf(k2, sizeof(k2), "tg:msg:%s:%" PRId64, pr->chat, message_id);
-	snprintf(v2, sizeof(v2), "%" PRId64, pr->cid);
-	snprintf(k3, sizeof(k3), "tg:top:%s", pr->chat);
-	snprintf(v3, sizeof(v3), "%" PRId64, message_id);
-	rc = xio_store_begin(tg->store, &err);
-	if (!rc)
-		rc = tg->store->ops->kv_put(tg->store->impl, k1,
-					    json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), &err);
-	if (!rc)
-		rc = tg->store->ops->kv_put(tg->store->impl, k2, v2, &err);
-	if (!rc && xio_tg_raise_top(tg, pr->chat, message_id))
-		rc = tg->store->ops->kv_put(tg->store->impl, k3, v3, &err);
-	if (rc)
-		xio_store_rollback(tg->store);
-	else
-		rc = xio_store_commit(tg->store, &err);
+	rc = xio_tg_record_sent(tg, pr->key, pr->chat, pr->cid, pr->ids, &rec, &err);
 	if (rc)
 		probe_finish(pr, XIO_EAGAIN, -1, NULL, err.msg);
-	else if (all)
+	else if ((size_t)json_object_array_length(pr->ids) >= pr->nparts)
 		probe_finish(pr, 1, -1, json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), NULL);
 	else
 		probe_finish(pr, 0, -1, NULL, NULL);
