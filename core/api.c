@@ -1161,7 +1161,7 @@ static int client_queue(struct api_client *cl, int64_t seq, const struct xio_buf
 	struct xio_api *api = cl->api;
 	char reason[100];
 
-	if (xio_ws_send(cl->ws, frame->data, frame->len, api->ws_max_queue)) {
+	if (xio_ws_queue(cl->ws, frame->data, frame->len, api->ws_max_queue)) {
 		snprintf(reason, sizeof(reason), "too slow: reconnect with ?after=%lld",
 			 (long long)cl->last_seq);
 		xio_logf(api->log, XIO_LOG_WARN, "api", "stream client of consilium %lld: %s",
@@ -1406,6 +1406,10 @@ void xio_api_notify(struct xio_api *api)
 			api->seen_seq = ev[i].seq;
 		}
 		xio_event_rows_free(ev, n);
+		/* each client's new frames leave together, one client after
+		 * another, rather than event after event */
+		for (cl = api->clients; cl; cl = cl->next)
+			xio_ws_flush(cl->ws);
 		if (n < NOTIFY_BATCH)
 			break;
 	}

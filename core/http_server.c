@@ -33,6 +33,7 @@
 #include <json-c/json.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,7 @@ struct xio_ws {
 	struct ws_frame *head, *tail;
 	size_t queued;
 	int established;
+	int failed;  /* a write outside the writable callback failed */
 	int closing;
 	int close_code;
 	char reason[124];
@@ -926,7 +928,9 @@ static void ws_free(struct xio_ws *ws)
 	free(ws);
 }
 
-int xio_ws_send(struct xio_ws *ws, const char *text, size_t len, size_t max_queue)
+static int ws_write_burst(struct xio_ws *ws);
+
+int xio_ws_queue(struct xio_ws *ws, const char *text, size_t len, size_t max_queue)
 {
 	struct ws_frame *f;
 
@@ -949,9 +953,31 @@ int xio_ws_send(struct xio_ws *ws, const char *text, size_t len, size_t max_queu
 		ws->head = f;
 	ws->tail = f;
 	ws->queued += len;
-	if (ws->established)
-		lws_callback_on_writable(ws->wsi);
 	return 0;
+}
+
+void xio_ws_flush(struct xio_ws *ws)
+{
+	if (!ws->wsi || !ws->established || ws->failed || !ws->head)
+		return;
+	/* Written here, not from a writable callback: asking lws for one costs
+	 * four epoll_ctl calls through libuv's poll handle (stop, start, and
+	 * back), more than the writes themselves.  Only what lws has not
+	 * buffered may be added to, and a failed write is reported from the
+	 * callback, where the connection can be closed. */
+	if (!lws_partial_buffered(ws->wsi) && ws_write_burst(ws))
+		ws->failed = 1;
+	if (ws->head || ws->failed)
+		lws_callback_on_writable(ws->wsi);
+}
+
+int xio_ws_send(struct xio_ws *ws, const char *text, size_t len, size_t max_queue)
+{
+	int rc = xio_ws_queue(ws, text, len, max_queue);
+
+	if (!rc)
+		xio_ws_flush(ws);
+	return rc;
 }
 
 size_t xio_ws_queued(const struct xio_ws *ws)
@@ -1087,29 +1113,23 @@ out:
 	return rc;
 }
 
-static int on_ws_writeable(struct http_pss *pss, struct lws *wsi)
+/* Writes ws's queued frames, several per call while the socket takes them:
+ * a stream fanning one event out to a thousand clients would otherwise pay
+ * a poll round trip per frame.  lws buffers what the kernel does not take,
+ * and then says so (lws_partial_buffered: no syscall, unlike
+ * lws_send_pipe_choked's poll).  Corked, the burst leaves as one segment:
+ * the kernel's transmit path, the costly part of a send, runs once, and the
+ * client reads the frames with one recv.  Returns 0, or -1 when a write
+ * failed (the connection is to be closed). */
+static int ws_write_burst(struct xio_ws *ws)
 {
-	struct xio_ws *ws = pss ? pss->ws : NULL;
-	struct ws_frame *f;
-	int n, burst;
+	struct ws_frame *f = ws->head;
+	int n, burst, corked, one = 1, zero = 0, fd = (int)lws_get_socket_fd(ws->wsi);
 
-	if (!ws)
-		return 0;
-	f = ws->head;
-	if (!f) {
-		if (ws->closing) {
-			lws_close_reason(wsi, (enum lws_close_status)ws->close_code,
-					 (unsigned char *)ws->reason, strlen(ws->reason));
-			return -1;
-		}
-		return 0; /* spurious */
-	}
-	/* Several frames per callback while the socket takes them: a stream
-	 * fanning one event out to a thousand clients would otherwise pay a
-	 * poll round trip per frame.  lws buffers what the kernel does not
-	 * take, and then reports the pipe choked. */
+	corked = f && f->next && fd >= 0 &&
+		 !setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
 	for (burst = 0; f && burst < WS_BURST; burst++) {
-		n = lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
+		n = lws_write(ws->wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT);
 		ws->head = f->next;
 		if (!ws->head)
 			ws->tail = NULL;
@@ -1118,9 +1138,32 @@ static int on_ws_writeable(struct http_pss *pss, struct lws *wsi)
 		if (n < 0)
 			return -1;
 		f = ws->head;
-		if (f && lws_send_pipe_choked(wsi))
+		if (f && lws_partial_buffered(ws->wsi))
 			break;
 	}
+	if (corked)
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	return 0;
+}
+
+static int on_ws_writeable(struct http_pss *pss, struct lws *wsi)
+{
+	struct xio_ws *ws = pss ? pss->ws : NULL;
+
+	if (!ws)
+		return 0;
+	if (ws->failed)
+		return -1;
+	if (!ws->head) {
+		if (ws->closing) {
+			lws_close_reason(wsi, (enum lws_close_status)ws->close_code,
+					 (unsigned char *)ws->reason, strlen(ws->reason));
+			return -1;
+		}
+		return 0; /* spurious */
+	}
+	if (ws_write_burst(ws))
+		return -1;
 	if (ws->head || ws->closing)
 		lws_callback_on_writable(wsi);
 	return 0;

@@ -198,7 +198,7 @@ int xio_http_reply_json(struct xio_http_request *req, int status,
 /*
  * A WebSocket connection accepted on a ws route.  The upgrade request is
  * checked by the route's accept callback before the handshake; frames the
- * owner sends are queued (copied) and written one per writable callback.
+ * owner sends are queued (copied) and written when flushed, in bursts.
  */
 struct xio_ws;
 
@@ -233,10 +233,23 @@ int xio_http_server_ws_route(struct xio_http_server *srv, const char *path,
 			     struct xio_err *err);
 
 /*
- * Queues a text frame (copied) for ws.  Returns 0; XIO_ETOOBIG when the
- * frames waiting would pass max_queue bytes (0 = 8 MiB) — nothing is queued
- * and the owner should close the slow client; XIO_ENOMEM.
+ * Queues a text frame (copied) for ws, to go out at the next xio_ws_flush
+ * (or writable callback).  Returns 0; XIO_ETOOBIG when the frames waiting
+ * would pass max_queue bytes (0 = 8 MiB) — nothing is queued and the owner
+ * should close the slow client; XIO_ESTATE when ws is closing or gone;
+ * XIO_ENOMEM.
  */
+int xio_ws_queue(struct xio_ws *ws, const char *text, size_t len, size_t max_queue);
+
+/*
+ * Writes ws's queued frames now, as far as the socket takes them, in one
+ * corked burst; the rest go out from writable callbacks.  Before the
+ * handshake has finished it does nothing (the frames follow it).  A write
+ * error closes the connection later, from lws's callback (ops->closed).
+ */
+void xio_ws_flush(struct xio_ws *ws);
+
+/* xio_ws_queue, then xio_ws_flush; returns what xio_ws_queue returned. */
 int xio_ws_send(struct xio_ws *ws, const char *text, size_t len, size_t max_queue);
 
 /* Bytes queued and not yet written. */

@@ -107,6 +107,7 @@ static int client_main(int port, int nclients, int nmsg, int interval, long long
 		       int to_parent, int from_parent)
 {
 	struct bench_client bc = { 0 };
+	uv_loop_t uv;
 	struct wsc w;
 	char path[128], go;
 	long long t0;
@@ -117,7 +118,8 @@ static int client_main(int port, int nclients, int nmsg, int interval, long long
 	bc.want = (size_t)nclients * (size_t)nmsg;
 	bc.conns = calloc((size_t)nclients, sizeof(*bc.conns));
 	bc.lat = calloc(bc.want ? bc.want : 1, sizeof(long long));
-	if (!bc.conns || !bc.lat || wsc_init(&w, port, TOKEN, nclients + 64))
+	if (!bc.conns || !bc.lat || uv_loop_init(&uv) ||
+	    wsc_init_uv(&w, port, TOKEN, nclients + 64, &uv))
 		return 2;
 	snprintf(path, sizeof(path), "/api/consiliums/1/events?after=%lld", after);
 	t0 = mono_us();
@@ -126,7 +128,7 @@ static int client_main(int port, int nclients, int nmsg, int interval, long long
 		bc.conns[i].ud = &bc;
 		wsc_connect(&w, &bc.conns[i], path);
 		if (i % 50 == 49) /* let the handshakes through in batches */
-			lws_service(w.ctx, -1);
+			wsc_service(&w);
 	}
 	wsc_service_until(&w, all_settled, &bc, 30000);
 	printf("bench_events: %d clients connected in %.1f ms (%d failed)\n", bc.open,
@@ -153,6 +155,7 @@ static int client_main(int port, int nclients, int nmsg, int interval, long long
 	for (int i = 0; i < nclients; i++)
 		bc.conns[i].wsi = NULL;
 	wsc_release(&w);
+	uv_loop_close(&uv);
 	free(bc.conns);
 	free(bc.lat);
 	return 0;

@@ -2,9 +2,12 @@
  * ws_client.h — a small WebSocket test client on libwebsockets, for the API
  * tests and the event-stream benchmark.
  *
- * One struct wsc is one lws context on lws's own poll loop (not the XIO
- * loop): run it in a thread of its own, or a process of its own, never on
- * the thread that runs the server's loop.  Each struct wsc_conn is one
+ * One struct wsc is one lws context on lws's own poll loop (wsc_init), or
+ * on a libuv loop of the caller's (wsc_init_uv: epoll, for the benchmark's
+ * thousand connections, where poll() over every descriptor per turn would
+ * be the client's cost, not the server's) — never the XIO loop: run it in a
+ * thread of its own, or a process of its own, never on the thread that runs
+ * the server's loop.  Each struct wsc_conn is one
  * connection; wsc_service() turns the crank.  Frames are kept (copied) in
  * conn->frames unless conn->on_frame is set.
  */
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
 enum { WSC_CONNECTING = 0, WSC_OPEN, WSC_CLOSED, WSC_FAILED };
 
@@ -37,6 +41,7 @@ struct wsc {
 	lws_sorted_usec_list_t tick; /* bounds each lws_service wait */
 	const char *token; /* sent as Authorization: Bearer; NULL = none */
 	int port;
+	uv_loop_t *uv; /* NULL: lws's own poll loop */
 };
 
 static int wsc_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -134,11 +139,18 @@ static void wsc_tick_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(w->ctx, 0, &w->tick, wsc_tick_cb, 5 * LWS_US_PER_MS);
 }
 
-static inline int wsc_init(struct wsc *w, int port, const char *token, int max_fds)
+static inline int wsc_init_on(struct wsc *w, int port, const char *token, int max_fds,
+			      uv_loop_t *uv)
 {
 	struct lws_context_creation_info info;
+	void *foreign[1] = { uv };
 
 	memset(&info, 0, sizeof(info));
+	if (uv) {
+		info.options = LWS_SERVER_OPTION_LIBUV;
+		info.foreign_loops = foreign;
+	}
+	w->uv = uv;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = wsc_protocols;
 	info.user = w;
@@ -151,6 +163,27 @@ static inline int wsc_init(struct wsc *w, int port, const char *token, int max_f
 		return -1;
 	lws_sul_schedule(w->ctx, 0, &w->tick, wsc_tick_cb, 5 * LWS_US_PER_MS);
 	return 0;
+}
+
+static inline int wsc_init(struct wsc *w, int port, const char *token, int max_fds)
+{
+	return wsc_init_on(w, port, token, max_fds, NULL);
+}
+
+/* On uv (initialised by the caller, closed by the caller after wsc_release). */
+static inline int wsc_init_uv(struct wsc *w, int port, const char *token, int max_fds,
+			      uv_loop_t *uv)
+{
+	return wsc_init_on(w, port, token, max_fds, uv);
+}
+
+/* One turn of the loop: waits for what is ready (at most the 5 ms tick). */
+static inline void wsc_service(struct wsc *w)
+{
+	if (w->uv)
+		uv_run(w->uv, UV_RUN_ONCE);
+	else
+		lws_service(w->ctx, 0);
 }
 
 static inline int wsc_connect(struct wsc *w, struct wsc_conn *c, const char *path)
@@ -194,7 +227,7 @@ static inline int wsc_service_until(struct wsc *w, int (*done)(void *ud), void *
 	while (wsc_now_ms() < end) {
 		if (done && done(ud))
 			return 1;
-		lws_service(w->ctx, 0);
+		wsc_service(w);
 	}
 	return done ? done(ud) : 0;
 }
@@ -204,7 +237,7 @@ static inline void wsc_conn_close(struct wsc *w, struct wsc_conn *c)
 	if (c->wsi) {
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 		for (int i = 0; i < 50 && c->wsi; i++)
-			lws_service(w->ctx, 0);
+			wsc_service(w);
 	}
 }
 
@@ -221,6 +254,12 @@ static inline void wsc_release(struct wsc *w)
 {
 	lws_sul_schedule(w->ctx, 0, &w->tick, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	lws_context_destroy(w->ctx);
+	if (w->uv) {
+		/* on a foreign loop the destroy has two phases: lws closes its
+		 * handles, the loop runs them dry, then the context goes */
+		uv_run(w->uv, UV_RUN_DEFAULT);
+		lws_context_destroy(w->ctx);
+	}
 	w->ctx = NULL;
 }
 
