@@ -62,6 +62,7 @@ struct host {
 struct sock_ctx {
 	uv_poll_t poll;
 	curl_socket_t fd;
+	int events; /* what poll watches now */
 	struct xio_http_client *c;
 	struct sock_ctx *prev, *next;
 };
@@ -418,7 +419,11 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp,
 		events |= UV_WRITABLE;
 	if (action != CURL_POLL_OUT)
 		events |= UV_READABLE;
-	uv_poll_start(&s->poll, events, poll_cb);
+	/* libuv re-registers the descriptor on every start (epoll DEL, then
+	 * ADD), wanted or not */
+	if (events != s->events)
+		uv_poll_start(&s->poll, events, poll_cb);
+	s->events = events;
 	return 0;
 }
 
@@ -994,7 +999,11 @@ int xio_http_client_new(struct xio_http_client **out, struct xio_loop *loop,
 	if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb) ||
 	    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) ||
 	    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb) ||
-	    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c)) {
+	    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) ||
+	    /* idle connections kept for reuse: curl's default (four per
+	     * transfer running) drops them as a burst of sends ends, and the
+	     * next burst pays a connect (and a TLS handshake) for each */
+	    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 64L)) {
 		rc = XIO_EIO;
 		goto fail;
 	}
