@@ -21,17 +21,24 @@ static void lws_log_cb(int level, const char *line)
  * lws sizes its connection tables from this (two pointers per descriptor,
  * calloc'd, so untouched pages cost no memory): the process's descriptor
  * limit, at least 1024 and at most 16384, so a thousand event-stream
- * clients fit when `ulimit -n` allows them.
+ * clients fit when `ulimit -n` allows them.  A soft limit above 16384 is
+ * lowered to it: lws given a table smaller than the limit finds the
+ * connection of every socket event by a linear scan of the whole table
+ * (wsi_from_fd), where equal sizes let it index the table by descriptor.
  */
 static unsigned int fd_limit(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return 16384;
 	if (rl.rlim_cur < 1024)
 		return 1024;
-	return rl.rlim_cur > 16384 ? 16384 : (unsigned int)rl.rlim_cur;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 16384) {
+		rl.rlim_cur = 16384;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return (unsigned int)rl.rlim_cur;
 }
 
 int xio_loop_init(struct xio_loop *loop, struct xio_log *log,

@@ -65,14 +65,17 @@ struct bench_client {
 
 static void on_frame(struct wsc_conn *c, const char *data, size_t len)
 {
+	static const char key[] = "\"text\":\"t=";
 	struct bench_client *bc = c->ud;
-	const char *t = strstr(data, "\"text\":\"t=");
+	const char *t = memmem(data, len, key, sizeof(key) - 1);
+	long long at = 0;
 
-	(void)len;
 	bc->frames++;
 	if (!t || bc->nlat >= bc->want)
 		return;
-	bc->lat[bc->nlat++] = mono_us() - atoll(t + 10);
+	for (t += sizeof(key) - 1; t < data + len && *t >= '0' && *t <= '9'; t++)
+		at = at * 10 + (*t - '0');
+	bc->lat[bc->nlat++] = mono_us() - at;
 }
 
 static int all_settled(void *ud)
@@ -119,7 +122,7 @@ static int client_main(int port, int nclients, int nmsg, int interval, long long
 	bc.conns = calloc((size_t)nclients, sizeof(*bc.conns));
 	bc.lat = calloc(bc.want ? bc.want : 1, sizeof(long long));
 	if (!bc.conns || !bc.lat || uv_loop_init(&uv) ||
-	    wsc_init_uv(&w, port, TOKEN, nclients + 64, &uv))
+	    wsc_init_uv(&w, port, TOKEN, 0, &uv))
 		return 2;
 	snprintf(path, sizeof(path), "/api/consiliums/1/events?after=%lld", after);
 	t0 = mono_us();
