@@ -132,6 +132,7 @@ struct xio_http_client {
 	int free_pending;
 	int closing;
 	int curl_inited;
+	int cancels;         /* a cancel came since kick_cb last looked */
 };
 
 static void client_destroy(struct xio_http_client *c);
@@ -914,7 +915,11 @@ static void kick_cb(uv_timer_t *t)
 	int rc;
 
 	client_enter(c);
-	for (call = c->calls; call && !c->free_pending; call = next) {
+	/* the walk only after a cancel: kicks come with every transfer that
+	 * ends, and the list holds every call */
+	call = c->cancels ? c->calls : NULL;
+	c->cancels = 0;
+	for (; call && !c->free_pending; call = next) {
 		next = call->next;
 		if (!call->cancel_requested)
 			continue;
@@ -1286,6 +1291,7 @@ int xio_http_cancel(struct xio_http_client *c, uint64_t id)
 		if (call->cancel_requested)
 			return 0;
 		call->cancel_requested = 1;
+		c->cancels = 1;
 		schedule_kick(c);
 		return 0;
 	}

@@ -256,6 +256,7 @@ static void pace_hold(struct xio_tg *tg, struct bot *b, const char *chat, int64_
 /* ---- sending ------------------------------------------------------------ */
 
 static void arm_send_timer(struct xio_tg *tg);
+static void send_timer_cb(uv_timer_t *t);
 
 static void send_free(struct send *s)
 {
@@ -440,11 +441,25 @@ static void send_start(struct send *s)
 		send_finish(s, XIO_EAGAIN, -1, "telegram sendMessage could not be started");
 }
 
+/* Fires send_timer at due, unless it fires sooner already. */
+static void send_timer_at(struct xio_tg *tg, int64_t due)
+{
+	int64_t now;
+
+	if (tg->closing || due >= tg->send_timer_due)
+		return;
+	now = xio_tg_now_ms(tg);
+	tg->send_timer_due = due;
+	uv_timer_start(&tg->send_timer, send_timer_cb, due > now ? (uint64_t)(due - now) : 0, 0);
+}
+
 static void send_wait(struct send *s, int64_t due)
 {
 	s->state = SEND_WAITING;
 	s->due = due;
-	arm_send_timer(s->tg);
+	/* no walk over every send here: with a thousand chats sending at
+	 * once, that made queueing quadratic */
+	send_timer_at(s->tg, due);
 }
 
 /* The kv pairs that record message_id in chat: tg:msg (its consilium, 0
@@ -610,6 +625,7 @@ static void send_timer_cb(uv_timer_t *t)
 	int64_t now = xio_tg_now_ms(tg);
 	struct send *s, *next;
 
+	tg->send_timer_due = INT64_MAX;
 	for (s = tg->sends; s; s = next) {
 		next = s->next;
 		if (s->state == SEND_WAITING && s->due <= now)
@@ -630,9 +646,11 @@ static void arm_send_timer(struct xio_tg *tg)
 			first = s->due;
 	if (first == INT64_MAX) {
 		uv_timer_stop(&tg->send_timer);
+		tg->send_timer_due = INT64_MAX;
 		return;
 	}
 	now = xio_tg_now_ms(tg);
+	tg->send_timer_due = first;
 	uv_timer_start(&tg->send_timer, send_timer_cb, first > now ? (uint64_t)(first - now) : 0, 0);
 }
 
@@ -1448,6 +1466,7 @@ int xio_tg_new(struct xio_tg **out, struct xio_loop *loop, struct xio_runner *ru
 	tg->bot_interval_us = 1000000 / (o->bot_per_second > 0 ? o->bot_per_second : 30);
 	tg->poll_timeout_s = o->poll_timeout_s > 0 ? o->poll_timeout_s : 50;
 	uv_timer_init(&loop->uv, &tg->send_timer);
+	tg->send_timer_due = INT64_MAX;
 	uv_timer_init(&loop->uv, &tg->ctl_timer);
 	tg->send_timer.data = tg->ctl_timer.data = tg;
 	tg->timers_open = 2;

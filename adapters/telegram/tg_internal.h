@@ -84,6 +84,7 @@ struct xio_tg {
 	struct send *sends;
 	struct probe *probes;   /* queued; the first is running */
 	uv_timer_t send_timer, ctl_timer;
+	int64_t send_timer_due; /* when send_timer fires; INT64_MAX: stopped */
 	int timers_open;
 	enum start_step step;
 	int64_t backoff_ms;
