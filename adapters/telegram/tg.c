@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define PART_MAX 4000          /* below Telegram's 4096, room for the prefix */
 #define MAX_429_WAITS 8        /* then the outbox takes over */
@@ -228,7 +229,15 @@ static int64_t pace_reserve(struct xio_tg *tg, struct bot *b, const char *chat)
 {
 	struct pace *p = pace_get(tg, b, chat);
 	int group = chat[0] == '-';
-	int64_t t = xio_tg_max64(xio_tg_now_ms(tg) * 1000, b->tat);
+	struct timespec ts;
+	int64_t now, t;
+
+	/* in µs, as the intervals are: "now" in whole milliseconds put a slot
+	 * a few µs after the last one into the next millisecond, and every
+	 * such send waited for a timer */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	t = xio_tg_max64(now, b->tat);
 
 	if (p) {
 		t = xio_tg_max64(t, p->tat_chat);
@@ -239,7 +248,7 @@ static int64_t pace_reserve(struct xio_tg *tg, struct bot *b, const char *chat)
 			p->tat_group = t + tg->group_interval_us;
 	}
 	b->tat = t + tg->bot_interval_us;
-	return (t + 999) / 1000;
+	return t <= now ? now / 1000 : (t + 999) / 1000;
 }
 
 /* Telegram said "retry after": nothing goes to that chat before then. */
