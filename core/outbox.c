@@ -52,6 +52,10 @@ struct xio_outbox {
 	size_t nwanted, capwanted;
 	int full;
 	struct xio_outbox_job *jobs[PASS_ROWS]; /* claimed by the running pass */
+	size_t njobs;       /* how many, between prepare and launch/abort */
+	int64_t pass_now, pass_next; /* the pass's clock and next due row */
+	int prepared;       /* xio_outbox_prepare ran: launch or abort is next */
+	int launching;      /* inside xio_outbox_launch's jobs */
 	struct xio_outbox_stats stats;
 	void (*progress_cb)(void *ud);
 	void *progress_ud;
@@ -526,12 +530,12 @@ static void abandon(struct xio_outbox *ob, struct xio_outbox_job *job)
  * the wanted consiliums and of those the store saw rows put for.  The
  * wanted list is emptied (claim_due puts back what must be looked at
  * again). */
-static int read_heads(struct xio_outbox *ob, struct xio_outbox_row **rows, size_t *n,
-		      struct xio_err *err)
+/* Moves the consiliums the store saw rows put for into the wanted list. */
+static void collect_touched(struct xio_outbox *ob)
 {
 	int64_t *ids = NULL;
-	size_t nids = 0, i, cap;
-	int all = 0, rc = 0;
+	size_t nids = 0, i;
+	int all = 0;
 
 	ob->store->ops->outbox_touched(ob->store->impl, &ids, &nids, &all);
 	for (i = 0; i < nids; i++)
@@ -539,6 +543,15 @@ static int read_heads(struct xio_outbox *ob, struct xio_outbox_row **rows, size_
 	free(ids);
 	if (all)
 		ob->full = 1;
+}
+
+static int read_heads(struct xio_outbox *ob, struct xio_outbox_row **rows, size_t *n,
+		      struct xio_err *err)
+{
+	size_t i, cap;
+	int rc = 0;
+
+	collect_touched(ob);
 	*rows = NULL;
 	*n = 0;
 	if (ob->full) {
@@ -625,52 +638,106 @@ static int claim_due(struct xio_outbox *ob, int64_t now, struct xio_outbox_job *
 	return rc;
 }
 
-static void pass(struct xio_outbox *ob)
+int xio_outbox_can_prepare(const struct xio_outbox *ob)
 {
-	struct xio_outbox_job **jobs = ob->jobs;
-	struct xio_err err;
-	int64_t next = 0, now;
-	size_t njobs = 0, i;
+	return !ob->stopped && !ob->prepared && !ob->launching;
+}
+
+int xio_outbox_prepare(struct xio_outbox *ob, struct xio_err *err)
+{
 	int rc;
 
+	ob->njobs = 0;
+	ob->pass_next = 0;
+	ob->prepared = 1;
 	if (ob->stopped)
+		return 0;
+	ob->pass_now = xio_clock_now(ob->clock);
+	rc = write_dirty(ob, err);
+	if (!rc)
+		rc = claim_due(ob, ob->pass_now, ob->jobs, &ob->njobs, &ob->pass_next, err);
+	return rc;
+}
+
+void xio_outbox_abort(struct xio_outbox *ob, const char *why)
+{
+	size_t i;
+
+	if (!ob->prepared)
 		return;
-	now = xio_clock_now(ob->clock);
-	rc = xio_store_begin(ob->store, &err);
-	if (!rc) {
-		rc = write_dirty(ob, &err);
-		if (!rc)
-			rc = claim_due(ob, now, jobs, &njobs, &next, &err);
-		if (rc)
-			xio_store_rollback(ob->store);
-		else
-			rc = xio_store_commit(ob->store, &err);
-	}
-	if (rc) {
-		/* nothing was written: the kept outcomes wait for the next pass,
-		 * the claimed rows were not marked and must not start */
-		xio_logf(ob->log, XIO_LOG_ERROR, "outbox", "cannot update the outbox: %s", err.msg);
-		for (i = 0; i < njobs; i++)
-			abandon(ob, jobs[i]);
-		ob->full = 1; /* what was read and claimed is unknown now */
-		ob->stats.inflight = ob->nrunning;
+	ob->prepared = 0;
+	/* nothing was written: the kept outcomes wait for the next pass, the
+	 * claimed rows were not marked and must not start */
+	xio_logf(ob->log, XIO_LOG_ERROR, "outbox", "cannot update the outbox: %s", why);
+	for (i = 0; i < ob->njobs; i++)
+		abandon(ob, ob->jobs[i]);
+	ob->njobs = 0;
+	ob->full = 1; /* what was read and claimed is unknown now */
+	ob->stats.inflight = ob->nrunning;
+	if (!ob->stopped)
 		uv_timer_start(&ob->timer, timer_cb, 1000, 0);
+}
+
+void xio_outbox_launch(struct xio_outbox *ob)
+{
+	size_t i, njobs = ob->njobs;
+	int64_t next = ob->pass_next, now = ob->pass_now;
+
+	if (!ob->prepared)
 		return;
-	}
+	ob->prepared = 0;
+	ob->njobs = 0;
 	forget_dirty(ob);
 	ob->stats.inflight = ob->nrunning;
+	/* a job may feed the runner at once (the producer does), whose
+	 * commit must not carry a pass into ob->jobs while they start */
+	ob->launching = 1;
 	for (i = 0; i < njobs; i++) {
-		const struct xio_outbox_handler *h = handler_for(ob, jobs[i]->row.kind);
+		const struct xio_outbox_handler *h = handler_for(ob, ob->jobs[i]->row.kind);
 
 		if (ob->stopped)
-			abandon(ob, jobs[i]); /* stays in flight: checked next start */
+			abandon(ob, ob->jobs[i]); /* stays in flight: checked next start */
 		else
-			h->perform(h->ud, jobs[i]);
+			h->perform(h->ud, ob->jobs[i]);
 	}
+	ob->launching = 0;
 	if (next && !ob->timer_armed_for_kick && !ob->stopped)
 		uv_timer_start(&ob->timer, timer_cb, (uint64_t)(next - now > 0 ? next - now : 1), 0);
 	if (!njobs && ob->progress_cb)
 		ob->progress_cb(ob->progress_ud);
+}
+
+static void pass(struct xio_outbox *ob)
+{
+	struct xio_err err;
+	int rc;
+
+	if (ob->stopped)
+		return;
+	collect_touched(ob);
+	if (!ob->full && !ob->nwanted && !ob->ndirty && !ob->nkv) {
+		/* nothing to write or look at (a commit that carried the pass
+		 * already did it): no empty transaction */
+		if (ob->progress_cb)
+			ob->progress_cb(ob->progress_ud);
+		return;
+	}
+	rc = xio_store_begin(ob->store, &err);
+	if (!rc) {
+		rc = xio_outbox_prepare(ob, &err);
+		if (rc)
+			xio_store_rollback(ob->store);
+		else
+			rc = xio_store_commit(ob->store, &err);
+		if (rc)
+			xio_outbox_abort(ob, err.msg);
+		else
+			xio_outbox_launch(ob);
+		return;
+	}
+	ob->prepared = 1;
+	ob->njobs = 0;
+	xio_outbox_abort(ob, err.msg);
 }
 
 int xio_outbox_idle(struct xio_outbox *ob)

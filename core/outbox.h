@@ -89,6 +89,29 @@ int64_t xio_outbox_lane(const char *platform, const char *chat);
 void xio_outbox_kick(struct xio_outbox *ob);
 
 /*
+ * A pass carried by the caller's own transaction, so that a commit that put
+ * rows also marks them in flight (one commit instead of two).  Inside the
+ * open outermost transaction (or a savepoint of it): writes the outcomes
+ * and delivery records kept since the last pass and claims the due heads.
+ * Returns 0, or the store's error (err set).  Either way exactly one of
+ * these must follow:
+ *   xio_outbox_launch — after the outermost commit succeeded: forgets what
+ *     was written and starts the claimed jobs;
+ *   xio_outbox_abort — after a rollback or a failed commit (of the
+ *     savepoint or the transaction): nothing claimed starts, the kept
+ *     outcomes wait for the next pass, the next pass reads every head;
+ *     why is logged.
+ * Never start jobs before the outermost commit: a job whose in-flight mark
+ * is not durable could be sent twice after a crash.  Call prepare only when
+ * xio_outbox_can_prepare says 1 (not stopped, no pass prepared, not inside
+ * launch: a job may commit through the runner while the jobs start).
+ */
+int xio_outbox_can_prepare(const struct xio_outbox *ob);
+int xio_outbox_prepare(struct xio_outbox *ob, struct xio_err *err);
+void xio_outbox_launch(struct xio_outbox *ob);
+void xio_outbox_abort(struct xio_outbox *ob, const char *why);
+
+/*
  * Finishes a job.  rc 0: done (result is stored, may be NULL).  XIO_EDUP: the
  * handler already marked the row done inside its own transaction.
  * XIO_EAGAIN: retry (after retry_after_ms when >= 0, else backoff).  Another

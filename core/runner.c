@@ -365,20 +365,60 @@ static void after_commit(struct xio_runner *r)
 		r->commit_cb(r->commit_ud);
 }
 
+/*
+ * Commits the outermost transaction with the outbox's pass inside it: the
+ * rows the steps put are marked in flight by this commit instead of one of
+ * their own.  The pass runs in a savepoint, so that its failure costs the
+ * pass (tried again later), never the steps.  Returns what the commit
+ * returned.
+ */
+static int commit_with_outbox(struct xio_runner *r, struct xio_err *err)
+{
+	struct xio_err perr;
+	int rc, carried = 0;
+
+	/* only the outermost commit: a job must not start before its
+	 * in-flight mark is durable (a caller's own transaction, such as the
+	 * scheduler's, commits later) */
+	if (r->outbox && xio_store_outermost(r->store) && xio_outbox_can_prepare(r->outbox) &&
+	    !xio_store_begin(r->store, &perr)) {
+		if (xio_outbox_prepare(r->outbox, &perr)) {
+			xio_store_rollback(r->store);
+			xio_outbox_abort(r->outbox, perr.msg);
+		} else if (xio_store_commit(r->store, &perr)) {
+			xio_outbox_abort(r->outbox, perr.msg);
+		} else {
+			carried = 1;
+		}
+	}
+	rc = xio_store_commit(r->store, err);
+	if (carried) {
+		if (rc)
+			xio_outbox_abort(r->outbox, err->msg);
+		else
+			xio_outbox_launch(r->outbox);
+	}
+	return rc;
+}
+
 static int finish(struct xio_runner *r, int rc, struct xio_err *err)
 {
 	if (rc) {
 		xio_store_rollback(r->store);
 		return rc;
 	}
-	rc = xio_store_commit(r->store, err);
-	if (rc)
-		return rc;
-	r->steps++;
 	if (r->batch) {
+		rc = xio_store_commit(r->store, err);
+		if (rc)
+			return rc;
+		r->steps++;
 		r->batch_steps++;
 		return 0; /* durable, and announced, at xio_runner_batch_end */
 	}
+	rc = commit_with_outbox(r, err);
+	if (rc)
+		return rc;
+	r->steps++;
 	after_commit(r);
 	return 0;
 }
@@ -399,7 +439,7 @@ int xio_runner_batch_end(struct xio_runner *r, struct xio_err *err)
 	int rc;
 
 	r->batch = 0;
-	rc = xio_store_commit(r->store, err);
+	rc = r->batch_steps ? commit_with_outbox(r, err) : xio_store_commit(r->store, err);
 	if (rc)
 		return rc;
 	if (r->batch_steps)

@@ -23,17 +23,34 @@ int xio_store_ping(struct xio_store *s, struct xio_err *err)
 
 int xio_store_begin(struct xio_store *s, struct xio_err *err)
 {
-	return s->ops->begin(s->impl, err);
+	int rc = s->ops->begin(s->impl, err);
+
+	if (!rc)
+		s->depth++;
+	return rc;
 }
 
 int xio_store_commit(struct xio_store *s, struct xio_err *err)
 {
-	return s->ops->commit(s->impl, err);
+	int rc = s->ops->commit(s->impl, err);
+
+	/* committed, or undone by the failure: the level is gone either way
+	 * (a commit without a transaction changes nothing) */
+	if (s->depth > 0 && rc != XIO_ESTATE)
+		s->depth--;
+	return rc;
 }
 
 void xio_store_rollback(struct xio_store *s)
 {
 	s->ops->rollback(s->impl);
+	if (s->depth > 0)
+		s->depth--;
+}
+
+int xio_store_outermost(const struct xio_store *s)
+{
+	return s->depth == 1;
 }
 
 void xio_consilium_row_release(struct xio_consilium_row *r)

@@ -318,6 +318,7 @@ struct xio_store_ops {
 struct xio_store {
 	const struct xio_store_ops *ops;
 	void *impl;
+	int depth; /* open transactions, kept by the wrappers below */
 };
 
 /* The schema version this build migrates to. */
@@ -347,6 +348,10 @@ int xio_store_ping(struct xio_store *s, struct xio_err *err);
 int xio_store_begin(struct xio_store *s, struct xio_err *err);
 int xio_store_commit(struct xio_store *s, struct xio_err *err);
 void xio_store_rollback(struct xio_store *s);
+
+/* 1 when a commit now would be the outermost one, the one that makes the
+ * transaction durable (a failed commit undoes its level, as rollback). */
+int xio_store_outermost(const struct xio_store *s);
 
 /* Row release helpers: free the strings a row owns (the row itself is the
  * caller's). */

@@ -2148,6 +2148,7 @@ int xio_store_open_sqlite(struct xio_store *out, const char *path,
 	if (rc)
 		goto fail;
 	out->ops = &sqlite_ops;
+	out->depth = 0;
 	out->impl = s;
 	return 0;
 fail:

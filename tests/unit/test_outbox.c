@@ -93,6 +93,20 @@ static void perform_cb(void *ud, struct xio_outbox_job *job)
 	xio_outbox_done(job, 0, -1, "{\"ts\":\"1\"}", NULL);
 }
 
+/* A job that commits at once while the jobs start (as the producer's does
+ * through the runner): no pass may be carried then. */
+static void committing_perform_cb(void *ud, struct xio_outbox_job *job)
+{
+	struct fx *f = ud;
+	struct xio_err err;
+
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_true(xio_store_outermost(&f->st));
+	assert_false(xio_outbox_can_prepare(f->ob));
+	assert_int_equal(xio_store_commit(&f->st, &err), 0);
+	perform_cb(ud, job);
+}
+
 static void progress_cb(void *ud)
 {
 	((struct fx *)ud)->progress++;
@@ -376,6 +390,66 @@ static void test_deferred_record_written_with_outcome(void **state)
 	assert_true(xio_outbox_idle(f->ob));
 }
 
+/* A pass carried by the caller's transaction: the rows put in it are
+ * marked in flight by that one commit, and start only after it. */
+static void test_pass_carried_by_commit(void **state)
+{
+	struct fx *f = *state;
+	struct xio_outbox_handler h2 = { "commit", committing_perform_cb, NULL };
+	struct xio_err err;
+
+	h2.ud = f;
+	assert_int_equal(xio_outbox_register(f->ob, &h2), 0);
+	f->hold = 1;
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	put(f, 1, "c1:a", "commit", NULL);
+	put(f, 2, "c2:a", "post", NULL);
+	assert_true(xio_store_outermost(&f->st));
+	assert_true(xio_outbox_can_prepare(f->ob));
+	assert_int_equal(xio_outbox_prepare(f->ob, &err), 0);
+	assert_false(xio_outbox_can_prepare(f->ob));
+	assert_int_equal(f->ncalls, 0); /* nothing starts before the commit */
+	assert_int_equal(xio_store_commit(&f->st, &err), 0);
+	assert_int_equal(state_of(f, "c1:a"), XIO_OUTBOX_INFLIGHT);
+	assert_int_equal(state_of(f, "c2:a"), XIO_OUTBOX_INFLIGHT);
+	xio_outbox_launch(f->ob);
+	assert_int_equal(f->ncalls, 2); /* each once, the committing one too */
+	assert_string_equal(f->calls[0].key, "c1:a");
+	assert_string_equal(f->calls[1].key, "c2:a");
+	assert_true(xio_outbox_can_prepare(f->ob));
+	f->hold = 0;
+	for (size_t i = 0; i < f->nheld; i++)
+		xio_outbox_done(f->held[i], 0, -1, NULL, NULL);
+	f->nheld = 0;
+	xio_outbox_kick(f->ob);
+	spin(f);
+	assert_int_equal(state_of(f, "c1:a"), XIO_OUTBOX_DONE);
+	assert_int_equal(state_of(f, "c2:a"), XIO_OUTBOX_DONE);
+	assert_int_equal(f->ncalls, 2);
+}
+
+/* A carried pass whose commit fails starts nothing and leaves the rows
+ * pending for the next pass. */
+static void test_pass_carried_then_rolled_back(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+
+	put(f, 1, "c1:a", "post", NULL);
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(xio_outbox_prepare(f->ob, &err), 0);
+	xio_store_rollback(&f->st);
+	xio_outbox_abort(f->ob, "test: rolled back");
+	assert_int_equal(f->ncalls, 0);
+	assert_int_equal(state_of(f, "c1:a"), XIO_OUTBOX_PENDING);
+	spin(f); /* the next pass waits a second: nothing yet */
+	f->now += 2000;
+	xio_outbox_kick(f->ob);
+	spin(f);
+	assert_int_equal(f->ncalls, 1);
+	assert_int_equal(state_of(f, "c1:a"), XIO_OUTBOX_DONE);
+}
+
 static void test_max_attempts_then_failed(void **state)
 {
 	struct fx *f = *state;
@@ -556,6 +630,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retry_after_honoured, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_outcome_retry_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_record_written_with_outcome, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pass_carried_by_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pass_carried_then_rolled_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_attempts_then_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permanent_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inflight_at_start_is_checked, setup, teardown),
