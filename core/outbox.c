@@ -729,15 +729,14 @@ static void pass(struct xio_outbox *ob)
 			xio_store_rollback(ob->store);
 		else
 			rc = xio_store_commit(ob->store, &err);
-		if (rc)
-			xio_outbox_abort(ob, err.msg);
-		else
-			xio_outbox_launch(ob);
-		return;
+	} else {
+		ob->prepared = 1; /* nothing claimed: the abort logs and retries */
+		ob->njobs = 0;
 	}
-	ob->prepared = 1;
-	ob->njobs = 0;
-	xio_outbox_abort(ob, err.msg);
+	if (rc)
+		xio_outbox_abort(ob, err.msg);
+	else
+		xio_outbox_launch(ob);
 }
 
 int xio_outbox_idle(struct xio_outbox *ob)
