@@ -26,6 +26,7 @@
 #include "http_server.h"
 #include "metrics.h"
 #include "prom_parse.h"
+#include "ws_client.h"
 
 #define MAX_RESP 24
 
@@ -64,6 +65,16 @@ struct fx {
 	size_t seen_body_len;
 	unsigned seen_body_sum;
 	int park_fd;
+	/* WebSocket backpressure: the server side pushes ws_n frames */
+	struct xio_ws *ws;
+	uv_timer_t push;
+	int push_on;
+	int ws_n, ws_sent;
+	size_t ws_max_queue, ws_max_seen;
+	atomic_int ws_open;
+	atomic_int ws_too_big;  /* the queue passed ws_max_queue */
+	atomic_int ws_got;      /* frames the client read */
+	atomic_int ws_in_order; /* and each was the one expected */
 };
 
 /* ---- client side (second thread) ---- */
@@ -193,6 +204,10 @@ static void done_cb(uv_async_t *a)
 	struct fx *fx = a->data;
 
 	uv_close((uv_handle_t *)a, NULL);
+	if (fx->push_on) {
+		uv_close((uv_handle_t *)&fx->push, NULL);
+		fx->push_on = 0;
+	}
 	if (fx->timer_on) {
 		uv_close((uv_handle_t *)&fx->timer, NULL);
 		fx->timer_on = 0;
@@ -392,6 +407,183 @@ static int adapter_probe_cb(void *ud, char *why, size_t n)
 	(void)why;
 	(void)n;
 	return 1;
+}
+
+/* ---- WebSocket backpressure ---- */
+
+#define WS_FRAME 2048
+
+static void ws_frame(char *buf, int i)
+{
+	char num[16];
+	int n = snprintf(num, sizeof(num), "%06d:", i);
+
+	memset(buf, 'a' + i % 26, WS_FRAME);
+	memcpy(buf, num, (size_t)n);
+}
+
+/* Pushes frames while the client may or may not read: up to 64 a tick, so
+ * that the loop also runs the writable callbacks in between. */
+static void push_cb(uv_timer_t *t)
+{
+	struct fx *fx = t->data;
+	char buf[WS_FRAME];
+	int k, rc;
+
+	for (k = 0; k < 64 && fx->ws && fx->ws_sent < fx->ws_n; k++) {
+		ws_frame(buf, fx->ws_sent);
+		rc = xio_ws_send(fx->ws, buf, WS_FRAME, fx->ws_max_queue);
+		if (rc == XIO_ETOOBIG) {
+			atomic_store(&fx->ws_too_big, 1);
+			xio_ws_close(fx->ws, 1008, "too slow");
+			fx->ws = NULL;
+			break;
+		}
+		if (rc)
+			break;
+		fx->ws_sent++;
+		if (xio_ws_queued(fx->ws) > fx->ws_max_seen)
+			fx->ws_max_seen = xio_ws_queued(fx->ws);
+	}
+}
+
+static int bp_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request *req, char *body,
+			size_t bodylen)
+{
+	struct fx *fx = ud;
+
+	(void)req;
+	(void)body;
+	(void)bodylen;
+	fx->ws = ws;
+	uv_timer_init(&fx->loop.uv, &fx->push);
+	fx->push.data = fx;
+	fx->push_on = 1;
+	uv_timer_start(&fx->push, push_cb, 1, 1);
+	return 0;
+}
+
+static void bp_closed_cb(void *ud, struct xio_ws *ws)
+{
+	struct fx *fx = ud;
+
+	if (fx->ws == ws)
+		fx->ws = NULL;
+}
+
+static const struct xio_ws_ops bp_ops = { bp_accept_cb, NULL, bp_closed_cb };
+
+static int ws_opened(void *ud)
+{
+	return ((struct wsc_conn *)ud)->state != WSC_CONNECTING;
+}
+
+static int ws_all_read(void *ud)
+{
+	struct wsc_conn *c = ud;
+	struct fx *fx = c->ud;
+
+	return c->state != WSC_OPEN || (int)c->nframes >= fx->ws_n;
+}
+
+static int ws_too_big(void *ud)
+{
+	return atomic_load(&((struct fx *)ud)->ws_too_big);
+}
+
+/* Opens the stream, reads nothing for a while (the server's frames pile up
+ * in the kernel, then in lws, then in the queue), then reads them all. */
+static void client_slow_reader(struct fx *fx)
+{
+	struct wsc w;
+	struct wsc_conn c;
+	char want[WS_FRAME];
+	size_t i;
+	int ok = 1;
+
+	memset(&c, 0, sizeof(c));
+	c.ud = fx;
+	if (wsc_init(&w, fx->port, NULL, 16))
+		return;
+	wsc_connect(&w, &c, "/ws");
+	wsc_service_until(&w, ws_opened, &c, 5000);
+	atomic_store(&fx->ws_open, c.state == WSC_OPEN);
+	usleep(300 * 1000);
+	wsc_service_until(&w, ws_all_read, &c, 30000);
+	for (i = 0; i < c.nframes; i++) {
+		ws_frame(want, (int)i);
+		if (strlen(c.frames[i]) != WS_FRAME || memcmp(c.frames[i], want, WS_FRAME))
+			ok = 0;
+	}
+	atomic_store(&fx->ws_got, (int)c.nframes);
+	atomic_store(&fx->ws_in_order, ok);
+	wsc_conn_close(&w, &c);
+	wsc_conn_release(&c);
+	wsc_release(&w);
+}
+
+/* Opens the stream and never reads: the server must hit its queue bound. */
+static void client_never_reads(struct fx *fx)
+{
+	struct wsc w;
+	struct wsc_conn c;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	if (wsc_init(&w, fx->port, NULL, 16))
+		return;
+	wsc_connect(&w, &c, "/ws");
+	wsc_service_until(&w, ws_opened, &c, 5000);
+	atomic_store(&fx->ws_open, c.state == WSC_OPEN);
+	for (i = 0; i < 30000 && !ws_too_big(fx); i++)
+		usleep(1000);
+	wsc_conn_release(&c);
+	c.wsi = NULL;
+	wsc_release(&w);
+}
+
+/* Frames sent while the client does not read are queued, not lost or
+ * reordered: written straight to the socket while it takes them, then
+ * through lws's partial buffer and the queue, in order. */
+static void test_ws_backpressure_keeps_order(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct xio_err err;
+
+	(void)state;
+	fx_init(fx, 0);
+	fx->ws_n = 6000; /* 12 MiB: more than the socket buffers take */
+	fx->ws_max_queue = 32u << 20;
+	assert_int_equal(xio_http_server_ws_route(fx->srv, "/ws", &bp_ops, fx, &err), 0);
+	fx_run(fx, client_slow_reader);
+	assert_true(atomic_load(&fx->ws_open));
+	assert_int_equal(fx->ws_sent, fx->ws_n);
+	assert_int_equal(atomic_load(&fx->ws_got), fx->ws_n);
+	assert_true(atomic_load(&fx->ws_in_order));
+	assert_false(atomic_load(&fx->ws_too_big));
+	assert_true(fx->ws_max_seen > 0); /* the queue was used, not only the kernel */
+	fx_release(fx);
+	free(fx);
+}
+
+/* A client that never reads is refused more once its queue is full. */
+static void test_ws_queue_bound(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct xio_err err;
+
+	(void)state;
+	fx_init(fx, 0);
+	fx->ws_n = 1 << 30;
+	fx->ws_max_queue = 256u << 10;
+	assert_int_equal(xio_http_server_ws_route(fx->srv, "/ws", &bp_ops, fx, &err), 0);
+	fx_run(fx, client_never_reads);
+	assert_true(atomic_load(&fx->ws_open));
+	assert_true(atomic_load(&fx->ws_too_big));
+	assert_true(fx->ws_max_seen <= fx->ws_max_queue);
+	assert_true((size_t)fx->ws_sent * WS_FRAME > fx->ws_max_queue); /* the kernel took some */
+	fx_release(fx);
+	free(fx);
 }
 
 /* ---- tests ---- */
@@ -786,6 +978,8 @@ int main(void)
 		cmocka_unit_test(test_async_reply),
 		cmocka_unit_test(test_client_gone_before_async_reply),
 		cmocka_unit_test(test_server_freed_with_parked_request),
+		cmocka_unit_test(test_ws_backpressure_keeps_order),
+		cmocka_unit_test(test_ws_queue_bound),
 	};
 	int rc;
 
