@@ -7,8 +7,10 @@
  *
  * The server side is the real thing on the XIO loop: SQLite store (a file in
  * a temp dir, WAL), engine, runner, HTTP server and core/api.c.  The clients
- * run in a forked child process with their own libwebsockets context, so the
- * two sides never share a loop.  Once every client is connected, the server
+ * run in a forked child process with their own libwebsockets context on a
+ * libuv loop of their own (epoll: poll() over a thousand descriptors on every
+ * turn would be the clients' cost, not the server's), so the two sides never
+ * share a loop.  Once every client is connected, the server
  * feeds MESSAGES human messages through xio_runner_input, one every INTERVAL_MS,
  * each carrying the CLOCK_MONOTONIC microsecond at which it was handed to the
  * runner (the commit follows in the same call).  Each message makes about five
