@@ -29,4 +29,8 @@ int64_t xio_clock_manual_now(void *ud);
 /* Monotonic milliseconds, for measuring durations only. */
 int64_t xio_clock_mono_ms(void);
 
+/* The wall clock (CLOCK_REALTIME) in microseconds: xio_clock_system's base,
+ * for pacing finer than a millisecond. */
+int64_t xio_clock_wall_us(void);
+
 #endif

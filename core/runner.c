@@ -407,18 +407,15 @@ static int finish(struct xio_runner *r, int rc, struct xio_err *err)
 		xio_store_rollback(r->store);
 		return rc;
 	}
-	if (r->batch) {
-		rc = xio_store_commit(r->store, err);
-		if (rc)
-			return rc;
-		r->steps++;
-		r->batch_steps++;
-		return 0; /* durable, and announced, at xio_runner_batch_end */
-	}
+	/* inside a batch this is a savepoint: nothing is carried */
 	rc = commit_with_outbox(r, err);
 	if (rc)
 		return rc;
 	r->steps++;
+	if (r->batch) {
+		r->batch_steps++;
+		return 0; /* durable, and announced, at xio_runner_batch_end */
+	}
 	after_commit(r);
 	return 0;
 }
@@ -439,7 +436,7 @@ int xio_runner_batch_end(struct xio_runner *r, struct xio_err *err)
 	int rc;
 
 	r->batch = 0;
-	rc = r->batch_steps ? commit_with_outbox(r, err) : xio_store_commit(r->store, err);
+	rc = commit_with_outbox(r, err);
 	if (rc)
 		return rc;
 	if (r->batch_steps)

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define PART_MAX 4000          /* below Telegram's 4096, room for the prefix */
 #define MAX_429_WAITS 8        /* then the outbox takes over */
@@ -229,15 +228,10 @@ static int64_t pace_reserve(struct xio_tg *tg, struct bot *b, const char *chat)
 {
 	struct pace *p = pace_get(tg, b, chat);
 	int group = chat[0] == '-';
-	struct timespec ts;
-	int64_t now, t;
-
 	/* in µs, as the intervals are: "now" in whole milliseconds put a slot
 	 * a few µs after the last one into the next millisecond, and every
 	 * such send waited for a timer */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	t = xio_tg_max64(now, b->tat);
+	int64_t now = xio_clock_wall_us(), t = xio_tg_max64(now, b->tat);
 
 	if (p) {
 		t = xio_tg_max64(t, p->tat_chat);
@@ -643,24 +637,19 @@ static void send_timer_cb(uv_timer_t *t)
 	arm_send_timer(tg);
 }
 
+/* Re-arms send_timer for the earliest waiting send, or stops it. */
 static void arm_send_timer(struct xio_tg *tg)
 {
-	int64_t first = INT64_MAX, now;
+	int64_t first = INT64_MAX;
 	struct send *s;
 
-	if (tg->closing)
-		return;
 	for (s = tg->sends; s; s = s->next)
 		if (s->state == SEND_WAITING && s->due < first)
 			first = s->due;
-	if (first == INT64_MAX) {
-		uv_timer_stop(&tg->send_timer);
-		tg->send_timer_due = INT64_MAX;
-		return;
-	}
-	now = xio_tg_now_ms(tg);
-	tg->send_timer_due = first;
-	uv_timer_start(&tg->send_timer, send_timer_cb, first > now ? (uint64_t)(first - now) : 0, 0);
+	uv_timer_stop(&tg->send_timer);
+	tg->send_timer_due = INT64_MAX;
+	if (first != INT64_MAX)
+		send_timer_at(tg, first);
 }
 
 /* Reads what was already sent for p->key: the chat and the part ids. */
