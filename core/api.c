@@ -26,6 +26,7 @@
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 500
 #define NOTIFY_BATCH 1000
+#define CATCHUP_PAGE 200
 #define TEXT_MAX 2000
 #define NAME_MAX_BYTES 80
 #define STATS_INTERVAL_MS 5000
@@ -41,6 +42,9 @@ struct api_client {
 	struct xio_ws *ws;
 	int64_t cid;
 	int64_t last_seq;
+	/* sent from the store (catch_up), not by notify, until it has all
+	 * that notify has pushed to the others */
+	int catching_up;
 	struct api_client *prev, *next;
 };
 
@@ -1153,26 +1157,79 @@ static int frame_text(struct xio_buf *b, const struct xio_event_row *e)
 	return rc;
 }
 
-/* Queues frame (the text of event seq) to cl's socket.  Returns 0; or -1
- * when it did not fit: cl->ws is then closed (1008, with the seq to resume
- * after) and set to NULL. */
-static int client_queue(struct api_client *cl, int64_t seq, const struct xio_buf *frame)
+/* Closes cl's stream with code and a reason that says where to resume,
+ * after the frames already queued, and forgets cl. */
+static void client_close(struct api_client *cl, int code, const char *why)
+{
+	char reason[120];
+
+	snprintf(reason, sizeof(reason), "%s: reconnect with ?after=%lld", why,
+		 (long long)cl->last_seq);
+	xio_logf(cl->api->log, XIO_LOG_WARN, "api", "stream client of consilium %lld: %s",
+		 (long long)cl->cid, reason);
+	xio_ws_close(cl->ws, code, reason);
+	client_drop(cl);
+}
+
+/*
+ * Sends cl the stored events of its consilium after cl->last_seq, up to
+ * what notify has pushed to the others (api->seen_seq), as far as its queue
+ * takes them; the rest follow each time the queue has drained
+ * (stream_drained_cb).  A client back from a long absence thus gets its
+ * backlog at the pace it reads, never more than the queue's bound in
+ * memory.  Once it has everything, notify sends it what comes next:
+ * nothing twice, nothing skipped.  On a store error, or an event bigger
+ * than the whole queue, cl is closed with where to resume (and freed).
+ */
+static void catch_up(struct api_client *cl)
 {
 	struct xio_api *api = cl->api;
-	char reason[100];
+	struct xio_event_row *ev = NULL;
+	struct xio_buf frame;
+	struct xio_err err;
+	size_t n = 0, i;
+	int rc = 0, waiting = 0;
 
-	if (xio_ws_queue(cl->ws, frame->data, frame->len, api->ws_max_queue)) {
-		snprintf(reason, sizeof(reason), "too slow: reconnect with ?after=%lld",
-			 (long long)cl->last_seq);
-		xio_logf(api->log, XIO_LOG_WARN, "api", "stream client of consilium %lld: %s",
-			 (long long)cl->cid, reason);
-		xio_counter_add(api->c_dropped, 1);
-		xio_ws_close(cl->ws, 1008, reason);
-		cl->ws = NULL;
-		return -1;
+	xio_buf_init(&frame, 0);
+	while (cl->catching_up && !waiting) {
+		if (api->store->ops->events_list(api->store->impl, cl->cid, cl->last_seq,
+						 CATCHUP_PAGE, &ev, &n, &err)) {
+			xio_logf(api->log, XIO_LOG_ERROR, "api", "events: %s", err.msg);
+			client_close(cl, 1011, "the store failed");
+			break;
+		}
+		for (i = 0; i < n && ev[i].seq <= api->seen_seq; i++) {
+			frame.len = 0;
+			rc = frame_text(&frame, &ev[i]);
+			if (!rc)
+				rc = xio_ws_queue(cl->ws, frame.data, frame.len, api->ws_max_queue);
+			if (rc == XIO_ETOOBIG && xio_ws_queued(cl->ws)) {
+				waiting = 1; /* for stream_drained_cb */
+				break;
+			}
+			if (rc)
+				break;
+			cl->last_seq = ev[i].seq;
+		}
+		if (!waiting && i < n && ev[i].seq <= api->seen_seq) {
+			xio_event_rows_free(ev, n);
+			client_close(cl, 1008, rc == XIO_ETOOBIG ? "an event is bigger than the stream's queue"
+								  : "out of memory");
+			break;
+		}
+		/* the page ended before the next page, or at an event notify
+		 * has yet to push: caught up */
+		if (!waiting && (n < CATCHUP_PAGE || i < n))
+			cl->catching_up = 0;
+		xio_event_rows_free(ev, n);
+		ev = NULL;
+		xio_ws_flush(cl->ws);
+		/* what the socket did not take is written from lws's
+		 * writable callback, then stream_drained_cb comes back here */
+		if (xio_ws_queued(cl->ws))
+			waiting = 1;
 	}
-	cl->last_seq = seq;
-	return 0;
+	xio_buf_release(&frame);
 }
 
 static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request *req,
@@ -1180,12 +1237,10 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 {
 	struct xio_api *api = ud;
 	struct xio_consilium_row row = { 0 };
-	struct xio_event_row *ev = NULL;
 	struct api_client *cl = NULL;
 	struct xio_err err;
 	const char *after_s = xio_http_request_query_param(req, "after"), *part;
 	int64_t id, after = 0;
-	size_t n = 0, i;
 	int rc;
 
 	if (xio_api_parse_path(xio_http_request_path(req), &id) != XIO_API_EVENTS) {
@@ -1223,35 +1278,7 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 	cl->ws = ws;
 	cl->cid = id;
 	cl->last_seq = after;
-	/* Catch up to what notify has pushed so far; later events come from
-	 * notify, so nothing is sent twice or skipped. */
-	while (cl->last_seq < api->seen_seq) {
-		rc = api->store->ops->events_list(api->store->impl, id, cl->last_seq, NOTIFY_BATCH,
-						  &ev, &n, &err);
-		if (rc)
-			goto fail;
-		for (i = 0; i < n && ev[i].seq <= api->seen_seq; i++) {
-			struct xio_buf frame;
-
-			xio_buf_init(&frame, 0);
-			rc = frame_text(&frame, &ev[i]);
-			if (!rc)
-				rc = client_queue(cl, ev[i].seq, &frame);
-			xio_buf_release(&frame);
-			if (rc)
-				break;
-		}
-		xio_event_rows_free(ev, n);
-		ev = NULL;
-		if (!cl->ws) {
-			/* the backlog did not fit: what was queued goes out,
-			 * then the client is told where to resume */
-			free(cl);
-			return 0;
-		}
-		if (n < NOTIFY_BATCH)
-			break;
-	}
+	cl->catching_up = 1;
 	xio_ws_set_user(ws, cl);
 	cl->next = api->clients;
 	if (api->clients)
@@ -1259,6 +1286,7 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 	api->clients = cl;
 	api->nclients++;
 	xio_gauge_set(api->g_clients, (double)api->nclients);
+	catch_up(cl);
 	return 0;
 fail:
 	free(cl);
@@ -1275,10 +1303,20 @@ static void stream_closed_cb(void *ud, struct xio_ws *ws)
 		client_drop(cl);
 }
 
+static void stream_drained_cb(void *ud, struct xio_ws *ws)
+{
+	struct api_client *cl = xio_ws_user(ws);
+
+	(void)ud;
+	if (cl && cl->catching_up)
+		catch_up(cl);
+}
+
 static const struct xio_ws_ops stream_ops = {
 	.accept = stream_accept_cb,
 	.receive = NULL,
 	.closed = stream_closed_cb,
+	.drained = stream_drained_cb,
 };
 
 /* ---- metrics derived from events ---- */
@@ -1389,18 +1427,22 @@ void xio_api_notify(struct xio_api *api)
 			xio_buf_init(&frame, 0);
 			for (cl = api->clients; cl; cl = next) {
 				next = cl->next;
-				if (cl->cid != ev[i].consilium_id || cl->last_seq >= ev[i].seq)
+				if (cl->catching_up || cl->cid != ev[i].consilium_id ||
+				    cl->last_seq >= ev[i].seq)
 					continue;
 				/* built once, sent to every client of the consilium */
 				if (!built && frame_text(&frame, &ev[i]))
 					break;
 				built = 1;
-				if (client_queue(cl, ev[i].seq, &frame))
-					client_drop(cl);
-				else
-					xio_histogram_observe(api->h_delivery,
-							      (double)(xio_clock_now(api->clock) -
-								       ev[i].created_at) / 1000.0);
+				if (xio_ws_queue(cl->ws, frame.data, frame.len, api->ws_max_queue)) {
+					xio_counter_add(api->c_dropped, 1);
+					client_close(cl, 1008, "too slow");
+					continue;
+				}
+				cl->last_seq = ev[i].seq;
+				xio_histogram_observe(api->h_delivery,
+						      (double)(xio_clock_now(api->clock) -
+							       ev[i].created_at) / 1000.0);
 			}
 			xio_buf_release(&frame);
 			api->seen_seq = ev[i].seq;

@@ -32,8 +32,9 @@
  *   {"seq":N,"type":"chat_message","consilium_id":C,"at":MS,"data":{...}}
  * (types and data in api_events.h).  seq increases strictly; a client that
  * reconnects with ?after=<last seq it saw> gets every later event exactly
- * once.  A client too slow to take its frames is closed with 1008 and the
- * seq to resume from in the reason.
+ * once; that backlog is read from the store as the client takes it.  A
+ * live client too slow to take its frames is closed with 1008 and the seq
+ * to resume from in the reason.
  */
 #ifndef XIO_API_H
 #define XIO_API_H

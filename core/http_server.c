@@ -1172,15 +1172,16 @@ static int on_ws_writeable(struct http_pss *pss, struct lws *wsi)
 		return -1;
 	if (!ws->head) {
 		if (ws->closing) {
-			lws_close_reason(wsi, (enum lws_close_status)ws->close_code,
-					 (unsigned char *)ws->reason, strlen(ws->reason));
-			return -1;
+			xio_loop_ws_close(wsi, ws->close_code, ws->reason);
+			return 0;
 		}
 		return 0; /* spurious */
 	}
 	if (ws_write_burst(ws))
 		return -1;
-	if (ws->head || ws->closing)
+	if (!ws->head && !ws->closing && ws->ops && ws->ops->drained)
+		ws->ops->drained(ws->ud, ws);
+	if (ws->head || ws->closing || ws->failed)
 		lws_callback_on_writable(wsi);
 	return 0;
 }

@@ -219,6 +219,11 @@ struct xio_ws_ops {
 	 * server was freed); ws is invalid after the call.  Not called after
 	 * the owner's own xio_ws_close. */
 	void (*closed)(void *ud, struct xio_ws *ws);
+	/* Every frame queued so far has been written, after some had to wait
+	 * for the socket (NULL: not told).  Called from the server's writable
+	 * callback, never from inside xio_ws_queue or xio_ws_flush: the owner
+	 * may queue and flush more, or close ws. */
+	void (*drained)(void *ud, struct xio_ws *ws);
 };
 
 /*

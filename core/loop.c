@@ -174,3 +174,10 @@ void xio_loop_release(struct xio_loop *loop)
 		uv_loop_close(&loop->uv);
 	}
 }
+
+void xio_loop_ws_close(struct lws *wsi, int code, const char *reason)
+{
+	lws_close_reason(wsi, (enum lws_close_status)(code ? code : 1000),
+			 (unsigned char *)(uintptr_t)reason, reason ? strlen(reason) : 0);
+	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+}

@@ -1570,8 +1570,8 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 			break;
 		}
 		if (c->closing) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
-			return -1;
+			xio_loop_ws_close(wsi, 1000, NULL);
+			return 0;
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:

@@ -471,7 +471,10 @@ static void bp_closed_cb(void *ud, struct xio_ws *ws)
 		fx->ws = NULL;
 }
 
-static const struct xio_ws_ops bp_ops = { bp_accept_cb, NULL, bp_closed_cb };
+static const struct xio_ws_ops bp_ops = {
+	.accept = bp_accept_cb,
+	.closed = bp_closed_cb,
+};
 
 static int ws_opened(void *ud)
 {
