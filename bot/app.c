@@ -26,6 +26,12 @@ static void check_idle(void *ud)
 	}
 }
 
+static void reload_cb(struct xio_loop *loop, void *ud)
+{
+	(void)loop;
+	xio_app_reload(ud);
+}
+
 static void stop_cb(struct xio_loop *loop, void *ud)
 {
 	struct xio_app *app = ud;
@@ -115,9 +121,10 @@ static void stats_cb(uv_timer_t *t)
 	xio_gauge_set(app->g_inflight, (double)st.inflight);
 }
 
-static int start_http(struct xio_app *app, struct xio_err *err)
+/* The metrics registry, made before the modules that count into it (it is
+ * served by the HTTP server when that is on). */
+static int start_metrics(struct xio_app *app, struct xio_err *err)
 {
-	struct xio_http_server_opts ho = { 0 };
 	int rc;
 
 	app->metrics = xio_metrics_new();
@@ -139,6 +146,14 @@ static int start_http(struct xio_app *app, struct xio_err *err)
 	uv_timer_start(&app->stats_timer, stats_cb, 1000, 1000);
 	uv_unref((uv_handle_t *)&app->stats_timer);
 	app->stats_on = 1;
+	return 0;
+}
+
+static int start_http(struct xio_app *app, struct xio_err *err)
+{
+	struct xio_http_server_opts ho = { 0 };
+	int rc;
+
 	ho.max_body_bytes = (size_t)xio_config_int(app->cfg, "http.max_body_bytes");
 	ho.metrics = app->metrics;
 	ho.log = app->log;
@@ -193,6 +208,8 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 
 	memset(app, 0, sizeof(*app));
 	app->cfg = cfg;
+	if (o->config_file && !(app->config_path = strdup(o->config_file)))
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
 	app->exit_when_idle = o->exit_when_idle;
 	fmt = xio_config_str(cfg, "log.format");
 	xio_log_level_parse(xio_config_str(cfg, "log.level"), &level);
@@ -207,6 +224,9 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	if (rc)
 		return rc;
 	app->loop_on = 1;
+	rc = start_metrics(app, err);
+	if (rc)
+		return rc;
 	rc = xio_store_open_sqlite(&app->store, xio_config_str(cfg, "store.path"),
 				   (int)xio_config_int(cfg, "store.busy_timeout_ms"), 0, err);
 	if (rc)
@@ -217,6 +237,7 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	oo.max_attempts = (int)xio_config_int(cfg, "outbox.max_attempts");
 	oo.backoff_base_ms = xio_config_int(cfg, "outbox.backoff_base_ms");
 	oo.backoff_max_ms = xio_config_int(cfg, "outbox.backoff_max_ms");
+	oo.metrics = app->metrics;
 	rc = xio_outbox_new(&app->outbox, &app->loop.uv, &app->store, &xio_clock_system, app->log, &oo);
 	if (rc)
 		return xio_err_set(err, rc, "outbox: %s", xio_strerror(rc));
@@ -282,6 +303,8 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	if (rc)
 		return rc;
 	xio_loop_handle_signals(&app->loop, stop_cb, app);
+	if (xio_loop_handle_reload(&app->loop, reload_cb, app))
+		xio_logf(app->log, XIO_LOG_WARN, "app", "SIGHUP cannot be caught: no config reload");
 	return 0;
 }
 
@@ -315,6 +338,10 @@ void xio_app_release(struct xio_app *app)
 	xio_i18n_release(&app->i18n);
 	xio_personas_release(&app->personas);
 	xio_config_free(app->cfg);
+	for (size_t i = 0; i < app->ncfg_retired; i++)
+		xio_config_free(app->cfg_retired[i]);
+	free(app->cfg_retired);
+	free(app->config_path);
 	xio_log_free(app->log);
 	memset(app, 0, sizeof(*app));
 }

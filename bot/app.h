@@ -29,6 +29,9 @@ struct xio_tg;
 
 struct xio_app {
 	struct xio_config *cfg;     /* owned */
+	char *config_path;          /* the file cfg came from; NULL: environment only */
+	struct xio_config **cfg_retired; /* replaced by reloads, freed at release */
+	size_t ncfg_retired;
 	struct xio_log *log;        /* owned */
 	struct xio_loop loop;
 	int loop_on;
@@ -66,6 +69,7 @@ struct xio_app_opts {
 	int http;               /* start the HTTP server if http.enabled */
 	int exit_when_idle;     /* stop when input ends and nothing can move */
 	const char *session;    /* console session id; NULL = from the clock */
+	const char *config_file; /* read again on SIGHUP; NULL = environment only */
 };
 
 /*
@@ -79,6 +83,17 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 /* Runs the loop until a signal or the end of console input. Returns the
  * process exit code. */
 int xio_app_run(struct xio_app *app);
+
+/*
+ * Reads the config again (the same file and the environment, as at the
+ * start) and applies what can change while running: the log level, the API
+ * tokens and the consilium settings; the other changed keys are logged as
+ * needing a restart.  An audit line (actor "operator", action
+ * "config.reload") names the changed keys, never their values.  Returns 0,
+ * or the code of the failure (logged; the running config stays whole).
+ * Called on SIGHUP.
+ */
+int xio_app_reload(struct xio_app *app);
 
 /* Tears down in order; safe after a failed init. */
 void xio_app_release(struct xio_app *app);

@@ -56,6 +56,7 @@ int xio_wire_notion_start(struct xio_app *app, struct xio_err *err)
 	if (rc)
 		return rc;
 	o.store = &app->store;
+	o.metrics = app->metrics;
 	o.eng = &app->eng;
 	rc = xio_notion_new(&app->notion, &app->loop, &o, app->log, err);
 	free(people);

@@ -51,6 +51,7 @@ int xio_wire_slack_start(struct xio_app *app, struct xio_err *err)
 	o.api_url = xio_config_str(app->cfg, "slack.api_url");
 	o.lang = xio_config_str(app->cfg, "consilium.language");
 	o.max_body_bytes = 256 * 1024;
+	o.metrics = app->metrics;
 	/* Tests only: Slack's pacing (about one post a second per channel) made
 	 * faster so a whole consilium fits in a test's time. */
 	if (pace && *pace)

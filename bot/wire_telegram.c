@@ -41,6 +41,7 @@ int xio_wire_telegram_start(struct xio_app *app, struct xio_err *err)
 	o.i18n = &app->i18n;
 	o.personas = &app->personas;
 	o.http = app->http;
+	o.metrics = app->metrics;
 	rc = xio_tg_new(&app->tg, &app->loop, &app->runner, &app->store, app->outbox, &o, app->log, err);
 	if (rc)
 		return rc;

@@ -1553,23 +1553,73 @@ static void register_metrics(struct xio_api *api)
 
 /* ---- lifecycle ---- */
 
-static int add_token(struct xio_api *api, const char *name, size_t nl, const char *token,
-		     struct xio_err *err)
+static void tokens_free(struct api_token *v, size_t n)
 {
-	struct api_token *nv = realloc(api->tokens, (api->ntokens + 1) * sizeof(*nv));
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].token);
+	}
+	free(v);
+}
+
+static int add_token(struct api_token **v, size_t *n, const char *name, size_t nl,
+		     const char *token, struct xio_err *err)
+{
+	struct api_token *nv = realloc(*v, (*n + 1) * sizeof(*nv));
 
 	if (!nv)
 		return xio_err_set(err, XIO_ENOMEM, "out of memory");
-	api->tokens = nv;
-	nv[api->ntokens].name = strndup(name, nl);
-	nv[api->ntokens].token = strdup(token);
-	if (!nv[api->ntokens].name || !nv[api->ntokens].token) {
-		free(nv[api->ntokens].name);
-		free(nv[api->ntokens].token);
+	*v = nv;
+	nv[*n].name = strndup(name, nl);
+	nv[*n].token = strdup(token);
+	if (!nv[*n].name || !nv[*n].token) {
+		free(nv[*n].name);
+		free(nv[*n].token);
 		return xio_err_set(err, XIO_ENOMEM, "out of memory");
 	}
-	api->ntokens++;
+	(*n)++;
 	return 0;
+}
+
+int xio_api_set_tokens(struct xio_api *api, const char *token, json_object *named,
+		       struct xio_err *err)
+{
+	struct api_token *v = NULL;
+	size_t nv = 0, i, n;
+	int rc = 0;
+
+	if (token && *token && (rc = add_token(&v, &nv, "api", 3, token, err)))
+		goto out;
+	n = named && json_object_is_type(named, json_type_array) ? json_object_array_length(named) : 0;
+	for (i = 0; i < n; i++) {
+		const char *e = json_object_get_string(json_object_array_get_idx(named, i));
+		const char *eq = e ? strchr(e, '=') : NULL;
+
+		if (!eq || eq == e || !eq[1] || (size_t)(eq - e) > 64) {
+			rc = xio_err_set(err, XIO_EINVAL,
+					 "http.api_tokens: entry %zu is not name=token "
+					 "(a name of 1-64 characters, a non-empty token)", i + 1);
+			goto out;
+		}
+		for (const char *p = e; p < eq; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.')) {
+				rc = xio_err_set(err, XIO_EINVAL,
+						 "http.api_tokens: entry %zu: the name may hold "
+						 "only letters, digits, '.', '_' and '-'", i + 1);
+				goto out;
+			}
+		if ((rc = add_token(&v, &nv, e, (size_t)(eq - e), eq + 1, err)))
+			goto out;
+	}
+	tokens_free(api->tokens, api->ntokens);
+	api->tokens = v;
+	api->ntokens = nv;
+	v = NULL;
+	nv = 0;
+out:
+	tokens_free(v, nv);
+	return rc;
 }
 
 static void timer_closed_cb(uv_handle_t *h)
@@ -1582,8 +1632,6 @@ static void timer_closed_cb(uv_handle_t *h)
 
 void xio_api_free(struct xio_api *api)
 {
-	size_t i;
-
 	if (!api)
 		return;
 	while (api->clients) {
@@ -1596,11 +1644,7 @@ void xio_api_free(struct xio_api *api)
 		api->runner->committed_cb = NULL;
 		api->runner->committed_ud = NULL;
 	}
-	for (i = 0; i < api->ntokens; i++) {
-		free(api->tokens[i].name);
-		free(api->tokens[i].token);
-	}
-	free(api->tokens);
+	tokens_free(api->tokens, api->ntokens);
 	free(api->cors_origin);
 	if (api->timers_on) {
 		uv_close((uv_handle_t *)&api->stats_timer, timer_closed_cb);
@@ -1614,7 +1658,6 @@ int xio_api_new(struct xio_api **out, const struct xio_api_opts *o, struct xio_e
 {
 	const struct xio_resource *spec = xio_resource_find("openapi.json");
 	struct xio_api *api = NULL;
-	size_t i, n;
 	int rc = 0;
 
 	*out = NULL;
@@ -1641,31 +1684,8 @@ int xio_api_new(struct xio_api **out, const struct xio_api_opts *o, struct xio_e
 			goto out;
 		}
 	}
-	if (o->token && *o->token && (rc = add_token(api, "api", 3, o->token, err)))
+	if ((rc = xio_api_set_tokens(api, o->token, o->named_tokens, err)))
 		goto out;
-	n = o->named_tokens && json_object_is_type(o->named_tokens, json_type_array)
-		    ? json_object_array_length(o->named_tokens) : 0;
-	for (i = 0; i < n; i++) {
-		const char *e = json_object_get_string(json_object_array_get_idx(o->named_tokens, i));
-		const char *eq = e ? strchr(e, '=') : NULL;
-
-		if (!eq || eq == e || !eq[1] || (size_t)(eq - e) > 64) {
-			rc = xio_err_set(err, XIO_EINVAL,
-					 "http.api_tokens: entry %zu is not name=token "
-					 "(a name of 1-64 characters, a non-empty token)", i + 1);
-			goto out;
-		}
-		for (const char *p = e; p < eq; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.')) {
-				rc = xio_err_set(err, XIO_EINVAL,
-						 "http.api_tokens: entry %zu: the name may hold "
-						 "only letters, digits, '.', '_' and '-'", i + 1);
-				goto out;
-			}
-		if ((rc = add_token(api, e, (size_t)(eq - e), eq + 1, err)))
-			goto out;
-	}
 	if (api->store->ops->events_last_seq(api->store->impl, &api->seen_seq, err)) {
 		rc = err ? err->code : XIO_EIO;
 		goto out;

@@ -80,6 +80,15 @@ struct xio_api_opts {
  */
 int xio_api_new(struct xio_api **out, const struct xio_api_opts *o, struct xio_err *err);
 
+/*
+ * Replaces the accepted bearer tokens (token: named "api", NULL or "" for
+ * none; named: http.api_tokens, borrowed) — for a config reload.  All or
+ * nothing: on XIO_EINVAL (a malformed entry, err names it) or XIO_ENOMEM the
+ * tokens in use stay.  Returns 0 or that code.
+ */
+int xio_api_set_tokens(struct xio_api *api, const char *token, json_object *named,
+		       struct xio_err *err);
+
 /* Closes every WebSocket (1001 "going away"), stops the timer, unhooks the
  * runner and frees.  NULL is a no-op. */
 void xio_api_free(struct xio_api *api);

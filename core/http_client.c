@@ -133,6 +133,16 @@ struct xio_http_client {
 	int closing;
 	int curl_inited;
 	int cancels;         /* a cancel came since kick_cb last looked */
+	/* per-API metrics (all NULL without a registry) */
+	struct xio_metrics *metrics;
+	char *api;
+	struct xio_counter *m_retries;
+	struct xio_histogram *m_seconds;
+	struct {
+		long status;
+		struct xio_counter *counter;
+	} m_codes[8];        /* the codes seen first, so most lookups are here */
+	size_t m_ncodes;
 };
 
 static void client_destroy(struct xio_http_client *c);
@@ -553,10 +563,66 @@ static void call_complete(struct xio_http_call *call, int error)
 	r.log_url = call->log_url;
 	r.elapsed_ms = xio_clock_mono_ms() - call->start_ms;
 	r.call_ = call;
+	if (error != XIO_ECANCELED)
+		xio_histogram_observe(c->m_seconds, (double)r.elapsed_ms / 1000.0);
 	c->depth++;
 	call->cb(call->ud, &r);
 	c->depth--;
 	call_free(call);
+}
+
+/* ---- metrics ----------------------------------------------------------- */
+
+/* The response counter of status (0: no HTTP answer); NULL without a
+ * registry. */
+static struct xio_counter *code_counter(struct xio_http_client *c, long status)
+{
+	struct xio_counter *k;
+	char code[24];
+	size_t i;
+
+	if (!c->metrics)
+		return NULL;
+	for (i = 0; i < c->m_ncodes; i++)
+		if (c->m_codes[i].status == status)
+			return c->m_codes[i].counter;
+	if (status)
+		snprintf(code, sizeof(code), "%ld", status);
+	else
+		snprintf(code, sizeof(code), "none");
+	k = xio_metrics_counter(c->metrics, "xio_http_responses_total",
+				"Attempts at an outside API's HTTP requests by status code "
+				"(none: no answer: refused, reset or timed out)",
+				"api", c->api, "code", code, NULL);
+	if (k && c->m_ncodes < sizeof(c->m_codes) / sizeof(c->m_codes[0])) {
+		c->m_codes[c->m_ncodes].status = status;
+		c->m_codes[c->m_ncodes++].counter = k;
+	}
+	return k;
+}
+
+struct xio_counter *xio_http_retries_counter(struct xio_metrics *m, const char *api)
+{
+	return xio_metrics_counter(m, "xio_http_retries_total",
+				   "Outside API HTTP requests sent again after an error, a 429 "
+				   "or a 5xx",
+				   "api", api, NULL);
+}
+
+static void metrics_init(struct xio_http_client *c, const struct xio_http_client_opts *opts)
+{
+	static const double bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+					 5, 10, 30, 60 };
+
+	c->metrics = opts->metrics;
+	if (!c->metrics)
+		return;
+	c->m_retries = xio_http_retries_counter(c->metrics, c->api);
+	c->m_seconds = xio_metrics_histogram(c->metrics, "xio_http_request_seconds",
+					     "Outside API HTTP requests, queued to done, "
+					     "retries included",
+					     bounds, sizeof(bounds) / sizeof(bounds[0]),
+					     "api", c->api, NULL);
 }
 
 /* ---- retries ----------------------------------------------------------- */
@@ -707,6 +773,7 @@ static void attempt_end(struct xio_http_call *call, CURLcode res)
 			snprintf(what, sizeof(what), "%s",
 				 call->errbuf[0] ? call->errbuf : curl_easy_strerror(res));
 		}
+		xio_counter_add(code_counter(c, 0), 1);
 		call->maybe_sent = sent > 0 && res != CURLE_COULDNT_CONNECT &&
 				   res != CURLE_COULDNT_RESOLVE_HOST;
 		retry = curl_code_retryable(res) && !call->chunks_delivered &&
@@ -715,6 +782,7 @@ static void attempt_end(struct xio_http_call *call, CURLcode res)
 			 res == CURLE_COULDNT_RESOLVE_HOST);
 	} else {
 		call->maybe_sent = 0;
+		xio_counter_add(code_counter(c, status), 1);
 		snprintf(what, sizeof(what), "HTTP %ld", status);
 		retry = status_retryable(status, call->idempotent) &&
 			!call->chunks_delivered;
@@ -741,6 +809,7 @@ static void attempt_end(struct xio_http_call *call, CURLcode res)
 	if (delay < 0)
 		delay = jitter_delay(call);
 	c->stats.retries++;
+	xio_counter_add(c->m_retries, 1);
 	call_msg(call, "%s", what);
 	xio_logf(c->log, XIO_LOG_INFO, "http", "%s; attempt %d of %d in %lld ms",
 		 call->msg, call->attempts + 1, call->max_attempts,
@@ -995,9 +1064,11 @@ int xio_http_client_new(struct xio_http_client **out, struct xio_loop *loop,
 	c->log = opts->log;
 	c->user_agent = strdup(opts->user_agent ? opts->user_agent
 						: "xio/" XIO_VERSION);
+	c->api = strdup(opts->api ? opts->api : "other");
 	rc = XIO_ENOMEM;
-	if (!c->user_agent)
+	if (!c->user_agent || !c->api)
 		goto fail;
+	metrics_init(c, opts);
 	c->multi = curl_multi_init();
 	if (!c->multi)
 		goto fail;
@@ -1023,6 +1094,7 @@ fail:
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
 	free(c->user_agent);
+	free(c->api);
 	free(c);
 	curl_global_cleanup();
 	return xio_err_set(err, rc, "http client: %s", xio_strerror(rc));
@@ -1048,6 +1120,8 @@ static void client_destroy(struct xio_http_client *c)
 	hosts_prune(c, 1);
 	free(c->user_agent);
 	c->user_agent = NULL;
+	free(c->api);
+	c->api = NULL;
 	if (c->curl_inited)
 		curl_global_cleanup();
 	uv_timer_stop(&c->timer);

@@ -31,6 +31,7 @@
 #include "err.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 
 struct xio_http_client;
 struct xio_http_call; /* one request across its attempts; internal */
@@ -48,6 +49,11 @@ struct xio_http_client_opts {
 	const char *user_agent;             /* copied [xio/VERSION] */
 	const struct xio_clock *clock;      /* wall clock for HTTP-date Retry-After [system]; borrowed */
 	struct xio_log *log;                /* retries are logged here; borrowed, may be NULL */
+	/* Per-API series (xio_http_responses_total{api,code},
+	 * xio_http_retries_total{api}, xio_http_request_seconds{api}); borrowed,
+	 * may be NULL. */
+	struct xio_metrics *metrics;
+	const char *api;                    /* their api label, copied [other] */
 };
 
 /* Counters since the client was created. */
@@ -158,6 +164,13 @@ int xio_http_client_new(struct xio_http_client **out, struct xio_loop *loop,
  * when that callback returns.  NULL is a no-op.
  */
 void xio_http_client_free(struct xio_http_client *c);
+
+/*
+ * The series xio_http_retries_total{api} of m (NULL when m is NULL), for a
+ * caller that retries requests itself rather than through max_attempts.
+ * Owned by m.
+ */
+struct xio_counter *xio_http_retries_counter(struct xio_metrics *m, const char *api);
 
 /* Copies the counters into *out. */
 void xio_http_client_stats(const struct xio_http_client *c,

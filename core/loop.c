@@ -99,8 +99,44 @@ int xio_loop_handle_signals(struct xio_loop *loop, xio_loop_stop_cb cb, void *ud
 	return 0;
 }
 
+static void sighup_cb(uv_signal_t *h, int signum)
+{
+	struct xio_loop *loop = h->data;
+
+	(void)signum;
+	if (loop->stopping || !loop->reload_cb)
+		return;
+	xio_log_info(loop->log, "loop", "SIGHUP: reading the config again");
+	loop->reload_cb(loop, loop->reload_ud);
+}
+
+int xio_loop_handle_reload(struct xio_loop *loop, xio_loop_reload_cb cb, void *ud)
+{
+	int rc;
+
+	loop->reload_cb = cb;
+	loop->reload_ud = ud;
+	if (loop->reload_on)
+		return 0;
+	uv_signal_init(&loop->uv, &loop->sighup);
+	loop->sighup.data = loop;
+	rc = uv_signal_start(&loop->sighup, sighup_cb, SIGHUP);
+	if (rc) {
+		uv_close((uv_handle_t *)&loop->sighup, NULL);
+		return XIO_EIO;
+	}
+	/* a reload handler alone must not keep the loop running */
+	uv_unref((uv_handle_t *)&loop->sighup);
+	loop->reload_on = 1;
+	return 0;
+}
+
 void xio_loop_unhandle_signals(struct xio_loop *loop)
 {
+	if (loop->reload_on) {
+		loop->reload_on = 0;
+		uv_close((uv_handle_t *)&loop->sighup, NULL);
+	}
 	if (!loop->signals_on)
 		return;
 	loop->signals_on = 0;

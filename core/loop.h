@@ -26,13 +26,20 @@ struct xio_loop;
  * context begins to close, and the loop ends when no handle is left. */
 typedef void (*xio_loop_stop_cb)(struct xio_loop *loop, void *ud);
 
+/* Called from a plain libuv callback each time SIGHUP arrives (not while
+ * stopping): the operator asks for the config to be read again. */
+typedef void (*xio_loop_reload_cb)(struct xio_loop *loop, void *ud);
+
 struct xio_loop {
 	uv_loop_t uv;
 	struct lws_context *lws; /* NULL until xio_loop_init succeeds */
 	struct xio_log *log;     /* borrowed */
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	xio_loop_stop_cb stop_cb;
 	void *stop_ud;
+	xio_loop_reload_cb reload_cb;
+	void *reload_ud;
+	int reload_on;
 	uv_timer_t stop_timer;
 	int stopping;
 	int signals_on;
@@ -54,6 +61,12 @@ int xio_loop_init(struct xio_loop *loop, struct xio_log *log,
  */
 int xio_loop_handle_signals(struct xio_loop *loop, xio_loop_stop_cb cb,
 			    void *ud);
+
+/*
+ * Installs a SIGHUP handler that calls cb from the loop (systemd's
+ * ExecReload, `kill -HUP`).  Closed with the other signal handlers.
+ */
+int xio_loop_handle_reload(struct xio_loop *loop, xio_loop_reload_cb cb, void *ud);
 
 /* Asks for a graceful stop as if a signal had arrived. */
 void xio_loop_request_stop(struct xio_loop *loop);

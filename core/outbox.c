@@ -63,6 +63,16 @@ struct xio_outbox {
 
 static void pass(struct xio_outbox *ob);
 
+/* Counts an outcome of an effect of kind in xio_outbox_effects_total. */
+static void count_outcome(struct xio_outbox *ob, const char *kind, const char *outcome)
+{
+	xio_counter_add(xio_metrics_counter(ob->opts.metrics, "xio_outbox_effects_total",
+					    "Outcomes of outbound effects by kind (post, export, "
+					    "remind, ...): performed, retried, failed",
+					    "kind", kind ? kind : "", "outcome", outcome, NULL),
+			1);
+}
+
 static void timer_cb(uv_timer_t *t)
 {
 	struct xio_outbox *ob = t->data;
@@ -425,6 +435,7 @@ void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 	now = xio_clock_now(ob->clock);
 	if (rc == XIO_EDUP) {
 		ob->stats.performed++;
+		count_outcome(ob, row->kind, "performed");
 	} else if (rc == 0) {
 		free(row->result);
 		row->result = result ? strdup(result) : NULL;
@@ -432,6 +443,7 @@ void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 		row->attempts++;
 		free(row->last_error);
 		row->last_error = NULL;
+		count_outcome(ob, row->kind, "performed");
 		keep_row(ob, row);
 		ob->stats.performed++;
 	} else if (rc == XIO_EAGAIN && row->attempts + 1 < ob->opts.max_attempts) {
@@ -446,6 +458,7 @@ void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 		free(row->last_error);
 		row->last_error = msg ? strdup(msg) : NULL;
 		ob->stats.retried++;
+		count_outcome(ob, row->kind, "retried");
 		xio_logf(ob->log, XIO_LOG_WARN, "outbox", "%s (%s): retry %d in %lld ms: %s",
 			 row->key, row->kind, row->attempts, (long long)delay, msg ? msg : "");
 		keep_row(ob, row);
@@ -455,6 +468,7 @@ void xio_outbox_done(struct xio_outbox_job *job, int rc, int64_t retry_after_ms,
 		free(row->last_error);
 		row->last_error = strdup(msg ? msg : xio_strerror(rc));
 		ob->stats.failed++;
+		count_outcome(ob, row->kind, "failed");
 		xio_logf(ob->log, XIO_LOG_ERROR, "outbox", "%s (%s): failed after %d attempts: %s",
 			 row->key, row->kind, row->attempts, msg ? msg : xio_strerror(rc));
 		keep_row(ob, row);

@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 struct xio_outbox;
@@ -47,6 +48,9 @@ struct xio_outbox_opts {
 	int64_t backoff_max_ms;
 	unsigned (*rand_cb)(void *ud); /* jitter source; NULL = rand_r */
 	void *rand_ud;
+	/* xio_outbox_effects_total{kind,outcome}: each outcome of an effect
+	 * (performed, retried, failed) by handler kind; borrowed, may be NULL */
+	struct xio_metrics *metrics;
 };
 
 /*

@@ -137,6 +137,8 @@ int xio_llm_new(struct xio_llm **out, struct xio_loop *loop, const struct xio_ll
 	ho.default_max_body = MAX_BODY;
 	ho.log = o->log;
 	ho.clock = l->o.clock;
+	ho.metrics = o->metrics;
+	ho.api = "llm";
 	rc = xio_http_client_new(&l->http, loop, &ho, err);
 	if (rc)
 		goto fail;

@@ -114,6 +114,9 @@ int xio_notion_new(struct xio_notion **out, struct xio_loop *loop,
 	}
 	ho.log = log;
 	ho.max_per_host = 16;
+	ho.metrics = o->metrics;
+	ho.api = "notion";
+	n->m_retries = xio_http_retries_counter(o->metrics, "notion");
 	ho.default_timeout_ms = n->timeout_ms;
 	rc = xio_http_client_new(&n->http, loop, &ho, err);
 	if (rc)

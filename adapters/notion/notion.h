@@ -88,6 +88,7 @@ struct xio_notion_opts {
 	/* Export handler only: where to find decisions and post links. */
 	struct xio_store *store;            /* borrowed */
 	const struct xio_engine *eng;       /* borrowed: personas and i18n */
+	struct xio_metrics *metrics;        /* borrowed, may be NULL: api="notion" series */
 };
 
 struct xio_notion;

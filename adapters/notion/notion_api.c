@@ -261,6 +261,7 @@ static void http_done_cb(void *ud, const struct xio_http_response *resp)
 			if (!n->closing && r->tries < XIO_NOTION_MAX_429) {
 				r->tries++;
 				n->stats.retries++;
+				xio_counter_add(n->m_retries, 1);
 				xio_logf(n->log, XIO_LOG_WARN, "notion", "%s %s: rate limited; waiting %lld ms",
 					 r->method, r->path, (long long)wait);
 				queue_push(n, r, 1);
@@ -280,6 +281,7 @@ static void http_done_cb(void *ud, const struct xio_http_response *resp)
 		r->tries++;
 		r->not_before = now + delay;
 		n->stats.retries++;
+		xio_counter_add(n->m_retries, 1);
 		xio_logf(n->log, XIO_LOG_WARN, "notion", "%s; retry %d in %lld ms", msg, r->tries,
 			 (long long)delay);
 		json_object_put(ans);

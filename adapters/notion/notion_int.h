@@ -42,6 +42,7 @@ struct notion_db {
 struct xio_notion {
 	struct xio_loop *loop;
 	struct xio_http_client *http;
+	struct xio_counter *m_retries; /* xio_http_retries_total{api="notion"} */
 	struct xio_log *log;
 	struct xio_store *store;
 	const struct xio_engine *eng;

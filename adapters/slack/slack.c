@@ -1857,6 +1857,8 @@ int xio_slack_new(struct xio_slack **out, struct xio_loop *loop, struct xio_runn
 		s->api_url[strlen(s->api_url) - 1] = '\0';
 	ho.log = log;
 	ho.clock = s->clock;
+	ho.metrics = o->metrics;
+	ho.api = "slack";
 	rc = xio_http_client_new(&s->http, loop, &ho, err);
 	if (rc)
 		goto fail;

@@ -45,6 +45,7 @@ struct xio_slack_opts {
 	int post_burst;             /* posts allowed at once per channel [3] */
 	size_t max_body_bytes;      /* Events API body cap [256 KiB] */
 	const struct xio_clock *clock; /* [system] */
+	struct xio_metrics *metrics;   /* borrowed, may be NULL: api="slack" series */
 };
 
 /*

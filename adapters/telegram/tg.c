@@ -1512,6 +1512,8 @@ int xio_tg_new(struct xio_tg **out, struct xio_loop *loop, struct xio_runner *ru
 	}
 	ho.log = log;
 	ho.max_per_host = 16;
+	ho.metrics = o->metrics;
+	ho.api = "telegram";
 	rc = xio_http_client_new(&tg->http, loop, &ho, err);
 	if (rc)
 		goto fail;

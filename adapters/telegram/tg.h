@@ -130,6 +130,7 @@ struct xio_tg_opts {
 	const struct xio_i18n *i18n;  /* borrowed */
 	const struct xio_personas *personas; /* borrowed: names and icons */
 	struct xio_http_server *http; /* borrowed; webhook mode mounts its route here */
+	struct xio_metrics *metrics;  /* borrowed, may be NULL: api="telegram" series */
 };
 
 /*

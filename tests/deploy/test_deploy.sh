@@ -87,12 +87,16 @@ ok "ConfigMap xio.yaml passes xio check-config"
 
 # 4. metric names used by the dashboard and alerts exist
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-XIO_HTTP_PORT=$port XIO_STORE_PATH=$tmp/x.db XIO_CHAT_ADAPTERS=console XIO_HTTP_API_TOKEN=tok-tok \
+# Telegram at a closed port: the outside-API series exist (and count its
+# failed attempts) without an account
+XIO_HTTP_PORT=$port XIO_STORE_PATH=$tmp/x.db XIO_CHAT_ADAPTERS=console,telegram XIO_HTTP_API_TOKEN=tok-tok \
+  XIO_TELEGRAM_BOT_TOKEN=1:deploy-test XIO_TELEGRAM_API_URL=http://127.0.0.1:1 \
   "$BIN" run < <(printf '/consilium Which dashboard?\nThis one.\n'; sleep 30) > "$tmp/run.out" 2> "$tmp/run.err" &
 pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -s -H 'Authorization: Bearer tok-tok' "http://127.0.0.1:$port/api/consiliums" >/dev/null
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/metrics" | grep -q '^xio_chat_messages_total' && break; sleep 0.1; done
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/metrics" | grep -q '^xio_chat_messages_total' &&
+  curl -s "http://127.0.0.1:$port/metrics" | grep -q '^xio_http_responses_total' && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$port/metrics" > "$tmp/metrics.txt" || fail "no /metrics"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 missing=0

@@ -491,9 +491,12 @@ static void test_retry_after(void **state)
 	struct xio_http_client_opts o = {0};
 	struct xio_http_request req = {0};
 	struct result sec = {0}, ms = {0}, date = {0}, far = {0}, cnt = {0};
+	struct xio_metrics *m = xio_metrics_new();
 	int done = 0;
 
 	o.rand_cb = rand_max_cb;
+	o.metrics = m;
+	o.api = "fake";
 	env_init(&e, &o);
 	req.backoff_base_ms = 10;
 	req.url = url(f, "/ratelimit?key=ra-sec&ra=1");
@@ -541,6 +544,22 @@ static void test_retry_after(void **state)
 	assert_non_null(strstr(far.msg, "exceeds backoff_max_ms"));
 	assert_non_null(far.json);
 	assert_string_equal(json_str(far.json, "error"), "ratelimited");
+	/* per API: every 429 (three retried, one handed over), every answer,
+	 * the retries, each request's time */
+	assert_true(xio_counter_value(xio_metrics_counter(m, "xio_http_responses_total", "",
+							  "api", "fake", "code", "429", NULL)) == 4);
+	assert_true(xio_counter_value(xio_metrics_counter(m, "xio_http_responses_total", "",
+							  "api", "fake", "code", "200", NULL)) == 4);
+	assert_true(xio_counter_value(xio_http_retries_counter(m, "fake")) == 3);
+	{
+		struct xio_buf text;
+
+		xio_buf_init(&text, 0);
+		assert_int_equal(xio_metrics_render(m, &text), 0);
+		assert_non_null(strstr(text.data, "xio_http_request_seconds_count{api=\"fake\"} 5"));
+		xio_buf_release(&text);
+	}
+	xio_metrics_free(m);
 	result_release(&sec);
 	result_release(&ms);
 	result_release(&date);

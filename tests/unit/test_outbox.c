@@ -47,6 +47,7 @@ struct fx {
 	int64_t retry_after;     /* reported with EAGAIN */
 	int hold;                /* keep jobs instead of finishing them */
 	int progress;
+	struct xio_metrics *metrics;
 };
 
 static unsigned rand_zero_cb(void *ud)
@@ -133,6 +134,9 @@ static int setup(void **state)
 	o.backoff_base_ms = 1000000; /* real timers never fire in a test */
 	o.backoff_max_ms = 8000000;
 	o.rand_cb = rand_zero_cb;
+	f->metrics = xio_metrics_new();
+	assert_non_null(f->metrics);
+	o.metrics = f->metrics;
 	assert_int_equal(xio_outbox_new(&f->ob, &f->loop, &f->st, &f->clock, f->log, &o), 0);
 	f->h.kind = "post";
 	f->h.perform = perform_cb;
@@ -162,6 +166,7 @@ static int teardown(void **state)
 	assert_int_equal(uv_loop_close(&f->loop), 0); /* no handle leaked */
 	xio_store_close(&f->st);
 	xio_log_free(f->log);
+	xio_metrics_free(f->metrics);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -450,6 +455,13 @@ static void test_pass_carried_then_rolled_back(void **state)
 	assert_int_equal(state_of(f, "c1:a"), XIO_OUTBOX_DONE);
 }
 
+/* xio_outbox_effects_total{kind,outcome}. */
+static double effects(struct fx *f, const char *kind, const char *outcome)
+{
+	return xio_counter_value(xio_metrics_counter(f->metrics, "xio_outbox_effects_total", "",
+						     "kind", kind, "outcome", outcome, NULL));
+}
+
 static void test_max_attempts_then_failed(void **state)
 {
 	struct fx *f = *state;
@@ -475,6 +487,11 @@ static void test_max_attempts_then_failed(void **state)
 	assert_int_equal(st.failed, 1);
 	assert_int_equal(st.retried, 2);
 	assert_true(xio_outbox_idle(f->ob));
+	/* the same outcomes by kind, for the dashboard's export success */
+	assert_true(effects(f, "post", "failed") == 1);
+	assert_true(effects(f, "post", "retried") == 2);
+	assert_true(effects(f, "post", "performed") == 1);
+	assert_true(effects(f, "export", "performed") == 0);
 }
 
 static void test_permanent_failure(void **state)
