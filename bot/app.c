@@ -168,6 +168,17 @@ static int start_http(struct xio_app *app, struct xio_err *err)
 	return 0;
 }
 
+void xio_app_engine_settings(struct xio_engine *e, const struct xio_config *cfg)
+{
+	e->language = xio_config_str(cfg, "consilium.language");
+	e->policy = strcmp(xio_config_str(cfg, "consilium.policy"), "selector") == 0
+			    ? XIO_POLICY_SELECTOR : XIO_POLICY_ROUND_ROBIN;
+	e->max_rounds = (int)xio_config_int(cfg, "consilium.max_rounds");
+	e->time_limit_ms = xio_config_int(cfg, "consilium.time_limit_min") * 60000;
+	e->human_timeout_ms = xio_config_int(cfg, "consilium.human_timeout_sec") * 1000;
+	e->require_approval = xio_config_bool(cfg, "consilium.require_approval");
+}
+
 static int build_engine(struct xio_app *app, struct xio_err *err)
 {
 	struct xio_config *cfg = app->cfg;
@@ -184,13 +195,7 @@ static int build_engine(struct xio_app *app, struct xio_err *err)
 	e->personas = &app->personas;
 	e->i18n = &app->i18n;
 	e->log = app->log;
-	e->language = xio_config_str(cfg, "consilium.language");
-	e->policy = strcmp(xio_config_str(cfg, "consilium.policy"), "selector") == 0
-			    ? XIO_POLICY_SELECTOR : XIO_POLICY_ROUND_ROBIN;
-	e->max_rounds = (int)xio_config_int(cfg, "consilium.max_rounds");
-	e->time_limit_ms = xio_config_int(cfg, "consilium.time_limit_min") * 60000;
-	e->human_timeout_ms = xio_config_int(cfg, "consilium.human_timeout_sec") * 1000;
-	e->require_approval = xio_config_bool(cfg, "consilium.require_approval");
+	xio_app_engine_settings(e, cfg);
 	e->ai_experts = 0;
 	e->validate = xio_producer_validate;
 	e->validate_ud = &app->producer;

@@ -84,6 +84,10 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
  * process exit code. */
 int xio_app_run(struct xio_app *app);
 
+/* Sets e's consilium.* settings (language, policy, rounds, time limits,
+ * approval) from cfg; e borrows cfg's strings.  At start and on reload. */
+void xio_app_engine_settings(struct xio_engine *e, const struct xio_config *cfg);
+
 /*
  * Reads the config again (the same file and the environment, as at the
  * start) and applies what can change while running: the log level, the API

@@ -70,7 +70,6 @@ static int same_value(const struct xio_config *a, const struct xio_config *b,
 static int apply_live(struct xio_app *app, const struct xio_config *cfg, struct xio_err *err)
 {
 	enum xio_log_level level = XIO_LOG_INFO;
-	struct xio_engine *e = &app->eng;
 	int rc;
 
 	if (app->api) {
@@ -81,13 +80,7 @@ static int apply_live(struct xio_app *app, const struct xio_config *cfg, struct 
 	}
 	xio_log_level_parse(xio_config_str(cfg, "log.level"), &level);
 	xio_log_set_level(app->log, level);
-	e->language = xio_config_str(cfg, "consilium.language");
-	e->policy = strcmp(xio_config_str(cfg, "consilium.policy"), "selector") == 0
-			    ? XIO_POLICY_SELECTOR : XIO_POLICY_ROUND_ROBIN;
-	e->max_rounds = (int)xio_config_int(cfg, "consilium.max_rounds");
-	e->time_limit_ms = xio_config_int(cfg, "consilium.time_limit_min") * 60000;
-	e->human_timeout_ms = xio_config_int(cfg, "consilium.human_timeout_sec") * 1000;
-	e->require_approval = xio_config_bool(cfg, "consilium.require_approval");
+	xio_app_engine_settings(&app->eng, cfg);
 	return 0;
 }
 
