@@ -32,6 +32,7 @@ const responses = [];      // every response_url post
 const channels = {};       // channel -> [messages], top level and replies
 const limits = {};         // channel -> { tat }
 const log = [];            // notable protocol events
+const closes = [];         // close codes of Socket Mode connections (1006: no close frame)
 let tsCounter = 1700000000;
 let tickets = 0;
 const sockets = new Set();
@@ -160,7 +161,7 @@ async function control(path, a, res) {
     case '/_fake/config': Object.assign(cfg, a); return send(res, 200, cfg);
     case '/_fake/state': return send(res, 200, {
       sockets: [...sockets].filter((s) => s.readyState === 1 && s.helloSent).length,
-      pending: pendingEnvelopes.size, tickets, acks });
+      pending: pendingEnvelopes.size, tickets, acks, closes });
     case '/_fake/disconnect': {
       for (const s of sockets) if (s.readyState === 1) s.send(JSON.stringify({ type: 'disconnect', reason: a.reason || 'refresh_requested', debug_info: { host: 'fake' } }));
       return send(res, 200, { ok: true });
@@ -250,7 +251,7 @@ server.on('upgrade', (req, socket, head) => {
   if (!req.url.startsWith('/link')) { socket.destroy(); return; }
   wss.handleUpgrade(req, socket, head, (ws) => {
     sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
+    ws.on('close', (code, reason) => { sockets.delete(ws); closes.push({ code, reason: String(reason) }); });
     ws.on('message', (data) => {
       let m;
       try { m = JSON.parse(String(data)); } catch { log.push('bad frame from client'); return; }

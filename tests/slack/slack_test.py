@@ -413,6 +413,10 @@ def scenario_faults(tmp):
             fail("no reconnect after the dropped WebSocket")
         if not re.search(r"disconnect \(refresh_requested\); opening a new one", w.log()):
             fail("disconnect not handled")
+        # the replaced connection is closed with a close frame, not dropped
+        closes = w.ctl("state")["closes"]
+        if not any(c["code"] == 1000 for c in closes):
+            fail(f"the refreshed connection was not closed with 1000: {closes}")
         got = [(a, k, t) for a, k, t, _ in transcript(w.db)]
         if got != [(a, k, t) for a, k, t, _ in ref_rows]:
             fail("stored transcript differs from the console run")
