@@ -308,7 +308,7 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	if (rc)
 		return rc;
 	xio_loop_handle_signals(&app->loop, stop_cb, app);
-	if (xio_loop_handle_reload(&app->loop, reload_cb, app))
+	if (o->reload && xio_loop_handle_reload(&app->loop, reload_cb, app))
 		xio_logf(app->log, XIO_LOG_WARN, "app", "SIGHUP cannot be caught: no config reload");
 	return 0;
 }

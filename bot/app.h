@@ -69,7 +69,10 @@ struct xio_app_opts {
 	int http;               /* start the HTTP server if http.enabled */
 	int exit_when_idle;     /* stop when input ends and nothing can move */
 	const char *session;    /* console session id; NULL = from the clock */
-	const char *config_file; /* read again on SIGHUP; NULL = environment only */
+	/* SIGHUP reads config_file (NULL: none) and the environment again
+	 * (xio run); otherwise SIGHUP keeps its default, a hangup ends us */
+	int reload;
+	const char *config_file;
 };
 
 /*

@@ -66,6 +66,7 @@ int xio_cmd_run(int argc, char **argv)
 			return 1;
 		}
 	}
+	o.reload = 1;
 	o.config_file = file;
 	rc = xio_app_init(&app, cfg, &o, &err);
 	if (rc) {
