@@ -14,6 +14,7 @@
  * done in one transaction.
  */
 #include "notion_int.h"
+#include "api_events.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -629,6 +630,37 @@ static int put_post(struct notion_export *e, const char *key, const char *text, 
 	return rc == XIO_EDUP ? 0 : rc;
 }
 
+/* Appends the audit line of an export's end (action "export.done" or
+ * "export.failed"): where it went, under which key, and the pages or the
+ * error (through the log's redactor).  in_tx: inside the caller's
+ * transaction.  Returns 0 or the store's error. */
+static int audit_export(struct notion_export *e, int in_tx, const char *action, const char *error,
+			struct xio_err *err)
+{
+	struct xio_outbox_job *job = e->job;
+	json_object *d = json_object_new_object();
+	char *safe = NULL;
+	int rc;
+
+	if (!d)
+		return xio_err_set(err, XIO_ENOMEM, "out of memory");
+	json_object_object_add(d, "destination", json_object_new_string("notion"));
+	json_object_object_add(d, "key", json_object_new_string(job->row.key ? job->row.key : ""));
+	if (error) {
+		safe = e->n->log ? xio_log_redact(e->n->log, error) : strdup(error);
+		json_object_object_add(d, "error", json_object_new_string(safe ? safe : ""));
+	} else {
+		json_object_object_add(d, "page_id", json_object_new_string(e->page_id ? e->page_id : ""));
+		json_object_object_add(d, "url", json_object_new_string(e->page_url ? e->page_url : ""));
+		json_object_object_add(d, "tasks", json_object_new_int64((int64_t)e->ntasks));
+	}
+	rc = xio_api_audit(e->n->store, in_tx, xio_clock_now(&xio_clock_system), "xio", action,
+			   job->row.consilium_id, d, err);
+	free(safe);
+	json_object_put(d);
+	return rc;
+}
+
 static void finish_retry(struct notion_export *e, int64_t retry_after, const char *msg)
 {
 	struct xio_outbox_job *job = e->job;
@@ -649,6 +681,9 @@ static void finish_failed(struct notion_export *e, int rc, const char *msg)
 	text = text_of(e, "notion.failed", "error", msg, (const char *)NULL);
 	if (text && e->n->store && put_post(e, key, text, &err))
 		xio_logf(e->n->log, XIO_LOG_ERROR, "notion", "%s: cannot queue the error message: %s",
+			 job->row.key, err.msg);
+	if (e->n->store && audit_export(e, 0, "export.failed", msg, &err))
+		xio_logf(e->n->log, XIO_LOG_ERROR, "notion", "%s: cannot audit the failure: %s",
 			 job->row.key, err.msg);
 	free(text);
 	export_free(e);
@@ -695,6 +730,8 @@ static void finish_ok(struct notion_export *e)
 									  JSON_C_TO_STRING_NOSLASHESCAPE);
 		rc = st->ops->outbox_update(st->impl, &row, &err);
 	}
+	if (!rc)
+		rc = audit_export(e, 1, "export.done", NULL, &err);
 	if (!rc)
 		rc = xio_store_commit(st, &err);
 	else

@@ -566,6 +566,24 @@ static void check_three_tasks(struct env *e, int64_t id)
 
 static const char *const PEOPLE[] = { "Carol=user-carol" };
 
+/* The detail (JSON text) of the newest audit line with action, or NULL;
+ * caller frees. */
+static char *audit_detail(struct env *e, int64_t consilium_id, const char *action)
+{
+	struct xio_list_filter f = { .consilium_id = consilium_id, .limit = 100 };
+	struct xio_audit_row *rows = NULL;
+	struct xio_err err;
+	char *d = NULL;
+	size_t n = 0, i;
+
+	assert_int_equal(e->store.ops->audit_list(e->store.impl, &f, &rows, &n, &err), 0);
+	for (i = 0; i < n && !d; i++)
+		if (!strcmp(rows[i].action, action))
+			d = strdup(rows[i].detail);
+	xio_audit_rows_free(rows, n);
+	return d;
+}
+
 static void test_export_three_tasks(void **state)
 {
 	struct env e;
@@ -582,6 +600,17 @@ static void test_export_three_tasks(void **state)
 	assert_int_equal(e.nposts, 1);
 	assert_non_null(strstr(e.posts[0].text, "https://www.notion.so/"));
 	assert_non_null(strstr(e.posts[0].text, "3 task rows"));
+	/* and the audit log says what went where */
+	{
+		char *d = audit_detail(&e, id, "export.done");
+
+		assert_non_null(d);
+		assert_non_null(strstr(d, "\"destination\":\"notion\""));
+		assert_non_null(strstr(d, "https://www.notion.so/"));
+		assert_non_null(strstr(d, "\"tasks\":3"));
+		assert_non_null(strstr(d, key));
+		free(d);
+	}
 	env_release(&e);
 }
 
@@ -720,6 +749,11 @@ static void test_permanent_error_then_export(void **state)
 	assert_non_null(strstr(last, "'Due' is missing"));
 	assert_non_null(strstr(last, "'Confidence' is of type Text"));
 	free(last);
+	last = audit_detail(&e, id, "export.failed");
+	assert_non_null(last);
+	assert_non_null(strstr(last, "'Due' is missing"));
+	free(last);
+	last = NULL;
 	/* the thread was told, with the way out */
 	assert_int_equal(e.nposts, 1);
 	assert_non_null(strstr(e.posts[0].text, "/export"));
