@@ -114,6 +114,7 @@ struct xio_ws {
 	int established;
 	int failed;  /* a write outside the writable callback failed */
 	int closing;
+	int close_started; /* the close handshake is lws's from here on */
 	int close_code;
 	char reason[124];
 };
@@ -1171,11 +1172,13 @@ static int on_ws_writeable(struct http_pss *pss, struct lws *wsi)
 	if (ws->failed)
 		return -1;
 	if (!ws->head) {
-		if (ws->closing) {
+		/* once only: a second close would kill the connection before
+		 * its close frame is out */
+		if (ws->closing && !ws->close_started) {
+			ws->close_started = 1;
 			xio_loop_ws_close(wsi, ws->close_code, ws->reason);
-			return 0;
 		}
-		return 0; /* spurious */
+		return 0;
 	}
 	if (ws_write_burst(ws))
 		return -1;

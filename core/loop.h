@@ -82,8 +82,8 @@ void xio_loop_unhandle_signals(struct xio_loop *loop);
  * Starts the WebSocket close handshake on wsi with code (1000 when 0) and
  * reason (NULL or text; lws cuts it to what a close frame holds); lws then
  * waits up to 5 s for the peer's answer.  Call it from the connection's
- * writable callback (lws calls that only when it holds nothing unsent) and
- * return 0 there.  (lws_close_reason and returning -1 does not send the
+ * writable callback (lws calls that only when it holds nothing unsent),
+ * once per connection, and return 0 there.  (lws_close_reason and returning -1 does not send the
  * frame with Debian's lws 4.1.6 on libuv: built with _DEBUG, it closes twice
  * on that path, and the second close kills the connection the first had
  * only marked for a close frame.  lws_set_timeout's synchronous kill

@@ -44,6 +44,7 @@ struct ws_conn {
 	struct lws *wsi;
 	unsigned id;
 	int hello, closing;
+	int close_started; /* the close handshake is lws's from here on */
 	int replaced;  /* Slack said disconnect: a successor is on its way */
 	struct xio_buf rx;
 	struct frame *out_head, *out_tail;
@@ -1569,9 +1570,11 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 				lws_callback_on_writable(wsi);
 			break;
 		}
-		if (c->closing) {
+		if (c->closing && !c->close_started) {
+			/* once only: a second close would kill the connection
+			 * before its close frame is out */
+			c->close_started = 1;
 			xio_loop_ws_close(wsi, 1000, NULL);
-			return 0;
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
