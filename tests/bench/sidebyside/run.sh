@@ -41,10 +41,12 @@ if [ $full = 1 ]; then
 	phases="r1000:20000:1000:1000 r5000:50000:5000:2500 max:20000:0:1000"
 	nconsiliums=10000
 	limit=600
+	starts=7
 else
 	phases="r1000:2000:1000:100 r5000:2500:5000:125 max:2000:0:100"
 	nconsiliums=1000
 	limit=120
+	starts=3
 fi
 if [ "$(nproc)" -ge 2 ]; then bot_cpu=0; fake_cpu=1; else bot_cpu=0; fake_cpu=0; fi
 pin_bot="taskset -c $bot_cpu"
@@ -82,6 +84,19 @@ run_bot() {
 	sed "s/^/$name /" "$out" >>"$results"
 }
 
+# cold_starts NAME DB -- COMMAND...: $starts more starts, each on a fresh
+# database DB with one update to answer; a single start's figure moves by
+# tens of percent on this kind of machine, so the table gives their median
+cold_starts() {
+	local name=$1 db=$2 i
+	shift 3
+	for i in $(seq "$starts"); do
+		rm -f "$db" "$db-wal" "$db-shm" "$db-journal"
+		$pin_fake "$fake" -t 30 cs:1:0:1 -- "$@" 2>>"$tmp/$name.cs.log" |
+			sed -n "s/^BOT .*cold_start_ms=\([0-9.]*\).*/$name COLD cold_start_ms=\1/p" >>"$results"
+	done
+}
+
 status=0
 echo "side-by-side: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), bot on core $bot_cpu, fake on core $fake_cpu"
 echo "phases (name:updates:offered per s:chats): $phases"
@@ -91,6 +106,8 @@ xio_config "$tmp/xio.db"
 run_bot xio $phases -- $pin_bot "$xio" run -c "$tmp/xio.yaml" || status=1
 xio_config "$tmp/xio10k.db"
 run_bot xio10k c10k:$nconsiliums:0:$nconsiliums -- $pin_bot "$xio" run -c "$tmp/xio.yaml" || status=1
+xio_config "$tmp/cs.db"
+cold_starts xio "$tmp/cs.db" -- $pin_bot "$xio" run -c "$tmp/xio.yaml"
 
 # The peers, installed from the npm registry into $prefix.
 peers=1
@@ -111,6 +128,7 @@ fi
 if [ $peers = 1 ]; then
 	for p in telegraf grammy; do
 		PEER_DB=$tmp/$p.db run_bot $p $phases -- $pin_bot node "$prefix/${p}_bot.js" || status=1
+		PEER_DB=$tmp/cs.db cold_starts $p "$tmp/cs.db" -- $pin_bot node "$prefix/${p}_bot.js"
 	done
 	for p in telegraf grammy @grammyjs/runner better-sqlite3; do
 		node -e 'process.stdout.write(process.argv[2] + "@" + require(process.argv[1]).version + " ")' \
@@ -120,9 +138,10 @@ if [ $peers = 1 ]; then
 fi
 
 python3 - "$results" $nconsiliums <<'EOF'
-import sys
+import statistics, sys
 nc = int(sys.argv[2])
 rows = {}
+colds = {}
 for line in open(sys.argv[1]):
     f = line.split()
     bot, kind, kv = f[0], f[1], dict(x.split("=", 1) for x in f[2:] if "=" in x)
@@ -131,6 +150,12 @@ for line in open(sys.argv[1]):
         d[kv["name"]] = {k: float(v) for k, v in kv.items() if k != "name"}
     elif kind == "BOT" and "cold_start_ms" in kv:
         d["bot"] = {k: float(v) for k, v in kv.items()}
+        colds.setdefault(bot, []).append(float(kv["cold_start_ms"]))
+    elif kind == "COLD":
+        colds.setdefault(bot, []).append(float(kv["cold_start_ms"]))
+for b, v in colds.items():
+    rows.setdefault(b, {}).setdefault("starts", {}).update(
+        {"median_ms": statistics.median(v), "min_ms": min(v), "max_ms": max(v), "n": len(v)})
 bots = [b for b in ("xio", "telegraf", "grammy") if b in rows]
 def g(b, ph, k):
     return rows.get(b, {}).get(ph, {}).get(k)
@@ -143,7 +168,8 @@ cols = [("max updates/s", "max", "ups", ".0f"),
         ("ups @5k", "r5000", "ups", ".0f"),
         ("CPU us/upd @1k", "r1000", "cpu_us", ".0f"), ("CPU us/upd max", "max", "cpu_us", ".0f"),
         ("peak RSS MiB", "bot", "peak_rss_kib", ".1f"), ("idle RSS MiB", "bot", "idle_rss_kib", ".1f"),
-        ("cold start ms", "bot", "cold_start_ms", ".1f")]
+        ("cold start ms", "starts", "median_ms", ".1f"),
+        ("  fastest start", "starts", "min_ms", ".1f"), ("  slowest start", "starts", "max_ms", ".1f")]
 def val(b, ph, k):
     v = g(b, ph, k)
     if v is not None and k.endswith("_kib"):
@@ -176,7 +202,8 @@ else:
 v = g("xio", "r1000", "cpu_us"); target("CPU <= 40 us per update (@1k)", v, v is not None and v <= 40, fmt(v, ".0f") + " us")
 v = g("xio", "r1000", "p99_ms"); target("p99 <= 2 ms at 1,000 updates/s", v, v is not None and v <= 2, fmt(v, ".2f") + " ms")
 v = val("xio", "bot", "idle_rss_kib"); target("idle RSS <= 8 MiB", v, v is not None and v <= 8, fmt(v, ".1f") + " MiB")
-v = g("xio", "bot", "cold_start_ms"); target("cold start <= 20 ms", v, v is not None and v <= 20, fmt(v, ".1f") + " ms")
+v = g("xio", "starts", "median_ms"); n = g("xio", "starts", "n")
+target(f"cold start <= 20 ms (median of {n or 0:.0f} starts)", v, v is not None and v <= 20, fmt(v, ".1f") + " ms")
 v = c10.get("rss_kib"); v = v / 1024 if v else None
 target(f"10,000 consiliums RSS <= 32 MiB" + ("" if nc == 10000 else f" (ran {nc:,}; --full)"), v, v is not None and v <= 32, fmt(v, ".1f") + " MiB")
 EOF
