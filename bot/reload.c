@@ -134,9 +134,11 @@ int xio_app_reload(struct xio_app *app)
 	}
 	/* new secrets are redacted before anything can print them */
 	rc = xio_config_register_secrets(next, app->log);
-	if (!rc && (rc = retire(app, app->cfg)))
+	if (!rc)
+		rc = retire(app, app->cfg);
+	if (rc)
 		xio_err_set(&err, rc, "out of memory");
-	else if (!rc && (rc = apply_live(app, next, &err)))
+	else if ((rc = apply_live(app, next, &err)))
 		app->ncfg_retired--; /* the running config stays in use */
 	if (rc)
 		goto failed;
