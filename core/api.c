@@ -1199,7 +1199,7 @@ static void catch_up(struct api_client *cl)
 			break;
 		}
 		for (i = 0; i < n && ev[i].seq <= api->seen_seq; i++) {
-			frame.len = 0;
+			xio_buf_reset(&frame);
 			rc = frame_text(&frame, &ev[i]);
 			if (!rc)
 				rc = xio_ws_queue(cl->ws, frame.data, frame.len, api->ws_max_queue);

@@ -1184,7 +1184,7 @@ static int on_ws_writeable(struct http_pss *pss, struct lws *wsi)
 		return -1;
 	if (!ws->head && !ws->closing && ws->ops && ws->ops->drained)
 		ws->ops->drained(ws->ud, ws);
-	if (ws->head || ws->closing || ws->failed)
+	if (ws->head || ws->closing)
 		lws_callback_on_writable(wsi);
 	return 0;
 }

@@ -180,6 +180,23 @@ int xio_outbox_defer_kv(struct xio_outbox *ob, const char *key, const char *valu
 	return 0;
 }
 
+/* Runs fn in a transaction of its own: begin, fn, then commit, or roll
+ * back when fn failed.  Returns 0 or the first error (err set). */
+static int in_transaction(struct xio_outbox *ob,
+			  int (*fn)(struct xio_outbox *ob, struct xio_err *err), struct xio_err *err)
+{
+	int rc = xio_store_begin(ob->store, err);
+
+	if (rc)
+		return rc;
+	rc = fn(ob, err);
+	if (rc)
+		xio_store_rollback(ob->store);
+	else
+		rc = xio_store_commit(ob->store, err);
+	return rc;
+}
+
 /* Writes the kept outcomes now, in a transaction of their own (at stop). */
 static void flush_dirty(struct xio_outbox *ob)
 {
@@ -188,14 +205,7 @@ static void flush_dirty(struct xio_outbox *ob)
 
 	if (!ob->ndirty && !ob->nkv)
 		return;
-	rc = xio_store_begin(ob->store, &err);
-	if (!rc) {
-		rc = write_dirty(ob, &err);
-		if (rc)
-			xio_store_rollback(ob->store);
-		else
-			rc = xio_store_commit(ob->store, &err);
-	}
+	rc = in_transaction(ob, write_dirty, &err);
 	if (rc)
 		xio_logf(ob->log, XIO_LOG_ERROR, "outbox",
 			 "%zu outcomes not written (they will be checked at the next start): %s",
@@ -540,10 +550,6 @@ static void abandon(struct xio_outbox *ob, struct xio_outbox_job *job)
 	free(job);
 }
 
-/* Reads the head rows to consider: every head when ob->full, else those of
- * the wanted consiliums and of those the store saw rows put for.  The
- * wanted list is emptied (claim_due puts back what must be looked at
- * again). */
 /* Moves the consiliums the store saw rows put for into the wanted list. */
 static void collect_touched(struct xio_outbox *ob)
 {
@@ -559,6 +565,10 @@ static void collect_touched(struct xio_outbox *ob)
 		ob->full = 1;
 }
 
+/* Reads the head rows to consider: every head when ob->full, else those of
+ * the wanted consiliums and of those the store saw rows put for.  The
+ * wanted list is emptied (claim_due puts back what must be looked at
+ * again). */
 static int read_heads(struct xio_outbox *ob, struct xio_outbox_row **rows, size_t *n,
 		      struct xio_err *err)
 {
@@ -677,8 +687,6 @@ void xio_outbox_abort(struct xio_outbox *ob, const char *why)
 {
 	size_t i;
 
-	if (!ob->prepared)
-		return;
 	ob->prepared = 0;
 	/* nothing was written: the kept outcomes wait for the next pass, the
 	 * claimed rows were not marked and must not start */
@@ -724,7 +732,6 @@ void xio_outbox_launch(struct xio_outbox *ob)
 static void pass(struct xio_outbox *ob)
 {
 	struct xio_err err;
-	int rc;
 
 	if (ob->stopped)
 		return;
@@ -736,18 +743,7 @@ static void pass(struct xio_outbox *ob)
 			ob->progress_cb(ob->progress_ud);
 		return;
 	}
-	rc = xio_store_begin(ob->store, &err);
-	if (!rc) {
-		rc = xio_outbox_prepare(ob, &err);
-		if (rc)
-			xio_store_rollback(ob->store);
-		else
-			rc = xio_store_commit(ob->store, &err);
-	} else {
-		ob->prepared = 1; /* nothing claimed: the abort logs and retries */
-		ob->njobs = 0;
-	}
-	if (rc)
+	if (in_transaction(ob, xio_outbox_prepare, &err))
 		xio_outbox_abort(ob, err.msg);
 	else
 		xio_outbox_launch(ob);

@@ -102,7 +102,8 @@ void xio_outbox_kick(struct xio_outbox *ob);
  *   xio_outbox_launch — after the outermost commit succeeded: forgets what
  *     was written and starts the claimed jobs;
  *   xio_outbox_abort — after a rollback or a failed commit (of the
- *     savepoint or the transaction): nothing claimed starts, the kept
+ *     savepoint or the transaction), or when the transaction could not
+ *     begin (then nothing was prepared): nothing claimed starts, the kept
  *     outcomes wait for the next pass, the next pass reads every head;
  *     why is logged.
  * Never start jobs before the outermost commit: a job whose in-flight mark
