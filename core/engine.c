@@ -91,12 +91,40 @@ void engine_act_task(struct xio_actions *a, enum xio_action_kind kind, int task,
 	}
 }
 
+/* A persona's posts of one step go out as one message: a chat reads
+ * "Round 2 of 5." and "Bench, your view?" as one turn, and Telegram allows a
+ * group only 20 bot messages a minute.  Returns 1 when text was appended to
+ * the step's previous action (a post by the same persona). */
+static int merge_post(struct xio_actions *a, const char *persona_id, const char *text)
+{
+	struct xio_action *prev = a->n ? &a->v[a->n - 1] : NULL;
+	size_t have, add;
+	char *joined;
+
+	if (!prev || prev->kind != XIO_ACT_POST || !prev->text || !prev->persona_id ||
+	    !persona_id || strcmp(prev->persona_id, persona_id) != 0)
+		return 0;
+	have = strlen(prev->text);
+	add = strlen(text);
+	joined = realloc(prev->text, have + 2 + add + 1);
+	if (!joined) {
+		a->oom = 1;
+		return 1;
+	}
+	memcpy(joined + have, "\n\n", 2);
+	memcpy(joined + have + 2, text, add + 1);
+	prev->text = joined;
+	return 1;
+}
+
 void engine_act(struct xio_actions *a, enum xio_action_kind kind,
 		const char *persona_id, const char *text, const char *status)
 {
 	struct xio_action *act;
 
 	if (a->oom)
+		return;
+	if (kind == XIO_ACT_POST && text && merge_post(a, persona_id, text))
 		return;
 	if (a->n == a->cap) {
 		size_t ncap = a->cap ? a->cap * 2 : 8;

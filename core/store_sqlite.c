@@ -247,6 +247,10 @@ enum stmt_id {
 	S_OUTBOX_HEADS,
 	S_OUTBOX_DEPTH,
 	S_OUTBOX_HEAD,
+	S_TX_BEGIN,
+	S_TX_COMMIT,
+	S_TX_SAVEPOINT,
+	S_TX_RELEASE,
 	S_COUNT
 };
 
@@ -307,6 +311,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_OUTBOX_HEADS] = "SELECT o.id, o.key, o.consilium_id, o.kind, o.payload, o.state, o.attempts, o.next_try_at, o.last_error, o.result, o.created_at FROM outbox o JOIN (SELECT min(id) AS id FROM outbox WHERE state < 2 GROUP BY consilium_id) h ON o.id = h.id ORDER BY o.id LIMIT ?",
 	[S_OUTBOX_DEPTH] = "SELECT count(*), coalesce(min(created_at), 0) FROM outbox WHERE state < 2",
 	[S_OUTBOX_HEAD] = "SELECT id, key, consilium_id, kind, payload, state, attempts, next_try_at, last_error, result, created_at FROM outbox WHERE consilium_id = ? AND state < 2 ORDER BY id LIMIT 1",
+	/* Savepoints share one name: SQLite releases or rolls back to the
+	 * innermost savepoint of that name, which is the one to act on. */
+	[S_TX_BEGIN] = "BEGIN IMMEDIATE",
+	[S_TX_COMMIT] = "COMMIT",
+	[S_TX_SAVEPOINT] = "SAVEPOINT xio",
+	[S_TX_RELEASE] = "RELEASE xio",
 };
 
 struct sqlite_store {
@@ -579,15 +589,12 @@ static int sqlite_ping(void *impl, struct xio_err *err)
 static int sqlite_begin(void *impl, struct xio_err *err)
 {
 	struct sqlite_store *s = impl;
-	char sql[48];
+	sqlite3_stmt *st;
 
 	if (s->in_tx >= 64)
 		return xio_err_set(err, XIO_ESTATE, "store %s: transactions nested too deep", s->path);
-	if (s->in_tx)
-		snprintf(sql, sizeof(sql), "SAVEPOINT xio%d", s->in_tx);
-	else
-		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE");
-	if (exec_sql(s, sql, err))
+	st = stmt(s, s->in_tx ? S_TX_SAVEPOINT : S_TX_BEGIN, err);
+	if (!st || step_done(s, st, err, s->in_tx ? "savepoint" : "begin"))
 		return err ? err->code : XIO_EIO;
 	s->in_tx++;
 	return 0;
@@ -596,31 +603,24 @@ static int sqlite_begin(void *impl, struct xio_err *err)
 /* Rolls back the innermost transaction: its savepoint, or all of it. */
 static void undo_innermost(struct sqlite_store *s)
 {
-	char sql[64];
-
-	if (s->in_tx > 1) {
-		snprintf(sql, sizeof(sql), "ROLLBACK TO xio%d; RELEASE xio%d", s->in_tx - 1,
-			 s->in_tx - 1);
-		sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-	} else {
+	if (s->in_tx > 1)
+		sqlite3_exec(s->db, "ROLLBACK TO xio; RELEASE xio", NULL, NULL, NULL);
+	else
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	}
 	s->in_tx--;
 }
 
 static int sqlite_commit(void *impl, struct xio_err *err)
 {
 	struct sqlite_store *s = impl;
-	char sql[64];
+	sqlite3_stmt *st;
 	int rc;
 
 	if (s->in_tx <= 0)
 		return xio_err_set(err, XIO_ESTATE, "store %s: commit without a transaction", s->path);
-	if (s->in_tx > 1)
-		snprintf(sql, sizeof(sql), "RELEASE xio%d", s->in_tx - 1);
-	else
-		snprintf(sql, sizeof(sql), "COMMIT");
-	rc = exec_sql(s, sql, err);
+	st = stmt(s, s->in_tx > 1 ? S_TX_RELEASE : S_TX_COMMIT, err);
+	rc = st ? step_done(s, st, err, s->in_tx > 1 ? "release" : "commit")
+		: (err ? err->code : XIO_EIO);
 	if (rc)
 		undo_innermost(s);
 	else

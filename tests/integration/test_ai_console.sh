@@ -26,7 +26,7 @@ q() { sqlite3 "$1" "$2"; }
 db=$tmp/en.db
 run "$db" "$here/scripts/ai_en.txt"
 grep -q '^\[Moderator\] Consilium opened by Alice' "$out" || fail "no opening"
-grep -q '^\[Moderator\] Please add any missing context' "$out" || fail "no preparation"
+grep -q '^    Please add any missing context' "$out" || fail "no preparation"
 grep -q 'Round 1 of 3' "$out" || fail "no round 1"
 grep -q '^\[Architect\] Economist, I would take option B' "$out" || fail "architect did not speak"
 grep -q '^\[Economist\] Architect, option B is also the cheapest' "$out" || fail "economist did not speak"

@@ -720,8 +720,12 @@ static void test_api(void **state)
 	assert_non_null(field(o, "next_cursor"));
 	json_object_put(o);
 	o = body(&fx, "messages all", 200);
-	assert_true(items(o) > 3);
+	assert_true(items(o) >= 3);
 	assert_string_equal(json_object_get_string(field(o, "items.0.author_kind")), "command");
+	/* the Moderator's opening is one message: its paragraphs joined */
+	assert_non_null(strstr(json_object_get_string(field(o, "items.1.text")), "Consilium opened"));
+	assert_non_null(strstr(json_object_get_string(field(o, "items.1.text")), "\n\nRound 1 of 3."));
+	assert_string_equal(json_object_get_string(field(o, "items.2.author")), "bob");
 	json_object_put(o);
 
 	/* commands move the consilium, through the runner */

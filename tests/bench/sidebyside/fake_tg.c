@@ -14,9 +14,13 @@
  * any other).  An update is "made available" when the generator appends it
  * to the queue getUpdates serves (a waiting long poll is answered at once).
  * Its latency ends at the first sendMessage to its chat that arrives after
- * it: replies are matched to the oldest unanswered update of the chat, since
- * XIO answers in the consilium's reply chain (reply_to the "/consilium"
- * message) and the peers reply to the message itself.
+ * the bot has fetched it with getUpdates: replies are matched to the oldest
+ * unanswered update of the chat, since XIO answers in the consilium's reply
+ * chain (reply_to the "/consilium" message) and the peers reply to the
+ * message itself.  A send to a chat whose oldest unanswered update the bot
+ * has not fetched yet answers nothing (a bot that sends more than one
+ * message per update cannot answer updates it has not read); the phase line
+ * counts every send, so sends per update show the work done per update.
  *
  * Per phase it prints one line of key=value figures: updates/s end to end
  * (answered / time from the first update made available to the last
@@ -59,6 +63,7 @@ struct fake_upd {
 	int msg_id;
 	double avail;      /* seconds, monotonic; 0 = not yet made available */
 	double answered;   /* 0 = not yet */
+	int fetched;       /* handed to the bot by a getUpdates answer */
 	int next_in_chat;  /* index of the next unanswered update in its chat */
 };
 
@@ -100,6 +105,7 @@ struct fake {
 	struct fake_upd *upd;
 	struct fake_chat *chat;
 	int made, answered;        /* updates made available / answered */
+	int sends;                 /* sendMessage calls in the phase */
 	int64_t base_update_id;    /* update_id of upd[0] */
 	double t_start, t_last_answer, t_last_send, settle_until;
 	long long cpu_start;
@@ -251,6 +257,8 @@ static void serve_poll(struct fake *f, int force)
 
 		if (u)
 			json_object_array_add(arr, u);
+		if (f->cur >= 0)
+			f->upd[i].fetched = 1;
 	}
 	reply_ok(f->poll.req, arr);
 	f->poll.req = NULL;
@@ -288,9 +296,9 @@ static void print_phase(struct fake *f)
 	if (cpu >= 0 && f->cpu_start >= 0 && f->answered > 0)
 		cpu_us = (double)(cpu - f->cpu_start) * 1e6 / (double)sysconf(_SC_CLK_TCK) /
 			 (double)f->answered;
-	printf("PHASE name=%s offered=%d n=%d chats=%d answered=%d ups=%.1f p50_ms=%.3f "
+	printf("PHASE name=%s offered=%d n=%d chats=%d answered=%d sends=%d ups=%.1f p50_ms=%.3f "
 	       "p99_ms=%.3f cpu_us=%.1f rss_kib=%ld\n",
-	       ph->name, ph->rate, ph->n, ph->chats, f->answered,
+	       ph->name, ph->rate, ph->n, ph->chats, f->answered, f->sends,
 	       span > 0 ? f->answered / span : 0.0, p50, p99, cpu_us,
 	       proc_status_kib(f->proc.pid, "VmRSS"));
 	fflush(stdout);
@@ -319,7 +327,7 @@ static int start_phase(struct fake *f, int idx)
 		f->chat[i].head = f->chat[i].tail = -1;
 	f->base_update_id = f->next_update_id;
 	f->next_update_id += ph->n;
-	f->made = f->answered = 0;
+	f->made = f->answered = f->sends = 0;
 	f->t_start = now_s();
 	f->t_last_answer = f->t_start;
 	f->settle_until = 0;
@@ -441,7 +449,8 @@ static void on_send(struct fake *f, struct xio_http_request *req, struct json_ob
 		struct fake_chat *ch = &f->chat[idx];
 
 		mid = ++ch->msg_seq;
-		if (ch->head >= 0) {
+		f->sends++;
+		if (ch->head >= 0 && f->upd[ch->head].fetched) {
 			struct fake_upd *u = &f->upd[ch->head];
 
 			u->answered = t;
