@@ -448,7 +448,7 @@ int xio_runner_batch_end(struct xio_runner *r, struct xio_err *err)
 /* Opens a new consilium for in: inserts its row, finds precedents, and
  * applies the START event. */
 static int open_consilium(struct xio_runner *r, const struct xio_inbound *in, const char *question,
-			  int64_t now, struct xio_err *err)
+			  int64_t now, int64_t *opened, struct xio_err *err)
 {
 	struct xio_consilium_row row = { 0 };
 	struct xio_consilium *c = xio_consilium_new();
@@ -508,9 +508,11 @@ static int open_consilium(struct xio_runner *r, const struct xio_inbound *in, co
 	}
 	if (!rc)
 		rc = step_and_apply(r, c, &ev, in->msg_id, err);
-	if (!rc)
+	if (!rc) {
+		*opened = c->id;
 		xio_logf(r->log, XIO_LOG_INFO, "runner", "consilium %lld opened in %s",
 			 (long long)c->id, in->thread_key);
+	}
 out:
 	xio_precedents_free(prec, np);
 	xio_consilium_free(c);
@@ -562,6 +564,14 @@ static int answer_idle(struct xio_runner *r, const struct xio_inbound *in, const
 
 int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct xio_err *err)
 {
+	int64_t consilium_id;
+
+	return xio_runner_input_routed(r, in, &consilium_id, err);
+}
+
+int xio_runner_input_routed(struct xio_runner *r, const struct xio_inbound *in,
+			    int64_t *consilium_id, struct xio_err *err)
+{
 	struct xio_consilium_row row = { 0 };
 	struct xio_consilium *c = NULL;
 	const struct xio_command *cmd;
@@ -571,6 +581,7 @@ int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct 
 	int64_t now = in->time_ms ? in->time_ms : xio_clock_now(r->clock);
 	int rc, unknown, found;
 
+	*consilium_id = 0;
 	if (!in->text || !in->thread_key || !in->msg_id || !in->author)
 		return xio_err_set(err, XIO_EINVAL, "inbound message without text, thread, id or author");
 	rc = xio_store_begin(r->store, err);
@@ -596,7 +607,7 @@ int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct 
 	}
 	if (!found) {
 		if (cmd == &xio_command_consilium && *args)
-			rc = open_consilium(r, in, args, now, err);
+			rc = open_consilium(r, in, args, now, consilium_id, err);
 		else if (cmd || unknown)
 			rc = answer_idle(r, in, cmd ? cmd->name : name, now, err);
 		else if (in->hint_when_idle)
@@ -615,14 +626,20 @@ int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct 
 	ev.author = in->author;
 	ev.text = in->text;
 	rc = step_and_apply(r, c, &ev, in->msg_id, err);
+	if (!rc)
+		*consilium_id = c->id;
 out:
 	xio_consilium_free(c);
 	xio_consilium_row_release(&row);
 	if (rc == XIO_EDUP) {
 		xio_store_rollback(r->store);
+		*consilium_id = 0;
 		return XIO_EDUP;
 	}
-	return finish(r, rc, err);
+	rc = finish(r, rc, err);
+	if (rc)
+		*consilium_id = 0;
+	return rc;
 }
 
 static int mark_done(struct xio_runner *r, int64_t outbox_id, struct xio_err *err)

@@ -65,6 +65,14 @@ void xio_runner_release(struct xio_runner *r);
 int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct xio_err *err);
 
 /*
+ * As xio_runner_input, and sets *consilium_id to the consilium the message
+ * went to (opened by it, or stepped), or to 0 when it went to none (an idle
+ * answer) or was not applied.
+ */
+int xio_runner_input_routed(struct xio_runner *r, const struct xio_inbound *in,
+			    int64_t *consilium_id, struct xio_err *err);
+
+/*
  * Applies an event produced by the bot itself (a persona's reply, a decision,
  * a timer) to consilium id.  When done_outbox_id is non-zero, that outbox row
  * is marked done in the same transaction (so the effect that produced the

@@ -882,17 +882,15 @@ done:
 }
 
 /* Remembers which consilium a human message went to, for later replies. */
-static void map_message(struct xio_tg *tg, const char *chat, int64_t message_id, const char *thread_key)
+static void map_message(struct xio_tg *tg, const char *chat, int64_t message_id, int64_t consilium_id)
 {
-	struct xio_consilium_row row = { 0 };
 	struct xio_err err;
 	char k[96], v[32];
 
-	if (tg->store->ops->consilium_find_open(tg->store->impl, thread_key, &row, &err))
+	if (!consilium_id)
 		return;
 	snprintf(k, sizeof(k), "tg:msg:%s:%" PRId64, chat, message_id);
-	snprintf(v, sizeof(v), "%" PRId64, row.id);
-	xio_consilium_row_release(&row);
+	snprintf(v, sizeof(v), "%" PRId64, consilium_id);
 	if (kv_put(tg, k, v, &err))
 		xio_logf(tg->log, XIO_LOG_WARN, "telegram", "message map: %s", err.msg);
 }
@@ -937,6 +935,7 @@ static int handle_parsed(struct xio_tg *tg, const struct xio_tg_update *u, struc
 	const char *text = u->text, *args, *lang;
 	const struct xio_command *cmd;
 	struct xio_inbound in = { 0 };
+	int64_t consilium_id;
 	int unknown, rc = 0, group;
 
 	snprintf(chat, sizeof(chat), "%" PRId64, u->chat_id);
@@ -1041,14 +1040,14 @@ static int handle_parsed(struct xio_tg *tg, const struct xio_tg_update *u, struc
 	in.msg_id = claim;
 	in.hint_when_idle = !group;
 	in.lang = u->lang && !strncmp(u->lang, "ru", 2) ? "ru" : tg->language;
-	rc = xio_runner_input(tg->runner, &in, err);
+	rc = xio_runner_input_routed(tg->runner, &in, &consilium_id, err);
 	if (rc == XIO_EDUP) {
 		rc = 0;
 		goto out;
 	}
 	if (!rc) {
 		tg->st.updates++;
-		map_message(tg, chat, u->message_id, key_buf);
+		map_message(tg, chat, u->message_id, consilium_id);
 		note_top(tg, chat, u->message_id);
 	}
 	goto out;

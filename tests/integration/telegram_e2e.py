@@ -213,6 +213,12 @@ def edge_cases(tmp):
         row = q(db, "select c.thread_key from messages m join consiliums c on c.id = m.consilium_id "
                     "where m.text = 'For A: yes.'")
         check(row == [(f"telegram:-4004:m{a['message_id']}",)], f"reply attributed to {row}")
+        # a reply to a human's message goes where that message went
+        rr = say(fake, chat2, "Dave", "Agreed with Carol.", reply_to=rr["message_id"])
+        wait_until("reply to a human", lambda: settled(db, fake, rr["update_id"], "polling"))
+        row = q(db, "select c.thread_key from messages m join consiliums c on c.id = m.consilium_id "
+                    "where m.text = 'Agreed with Carol.'")
+        check(row == [(f"telegram:-4004:m{a['message_id']}",)], f"reply to a human attributed to {row}")
         check(q(db, "select count(*) from messages where text like 'Which one%' or text = 'And this?'")[0][0] == 0,
               "ambiguous messages attributed")
         ok("several consiliums: only replies attributed, the bot says so once")

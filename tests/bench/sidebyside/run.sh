@@ -170,7 +170,11 @@ cols = [("max updates/s", "max", "ups", ".0f"),
         ("peak RSS MiB", "bot", "peak_rss_kib", ".1f"), ("idle RSS MiB", "bot", "idle_rss_kib", ".1f"),
         ("cold start ms", "starts", "median_ms", ".1f"),
         ("  fastest start", "starts", "min_ms", ".1f"), ("  slowest start", "starts", "max_ms", ".1f")]
+cols.insert(1, ("sends/upd max", "max", "sends_per_upd", ".2f"))
 def val(b, ph, k):
+    if k == "sends_per_upd":
+        s, n = g(b, ph, "sends"), g(b, ph, "answered")
+        return s / n if s is not None and n else None
     v = g(b, ph, k)
     if v is not None and k.endswith("_kib"):
         v /= 1024
