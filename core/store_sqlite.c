@@ -2133,8 +2133,11 @@ int xio_store_open_sqlite(struct xio_store *out, const char *path,
 	 * on the loop's thread inside a commit, and at 8192 pages it stalled
 	 * the loop for ~30 ms (the whole p99 of a Telegram update at 1,000/s:
 	 * 33 ms; 8.8 ms at 1000 pages, and more updates/s at the maximum).
-	 * A checkpointer thread was tried and was worse: its copying and sync
-	 * held the writer up for longer.  journal_size_limit bounds the WAL
+	 * A checkpointer thread was tried twice and was worse: SQLite starts
+	 * the WAL over only when a write finds every frame copied, which a
+	 * thread never achieves while the loop commits every millisecond, so
+	 * the WAL grew until a commit had to checkpoint all of it (p99 34-40
+	 * ms at 1,000/s; tests/bench/README.md).  journal_size_limit bounds the WAL
 	 * file on disk after a checkpoint.  temp_store=MEMORY: the statement
 	 * journals of a batch's savepoints and sorts stay off the disk (each
 	 * was a file created and unlinked in /var/tmp). */
