@@ -590,14 +590,16 @@ static int sqlite_begin(void *impl, struct xio_err *err)
 {
 	struct sqlite_store *s = impl;
 	sqlite3_stmt *st;
+	int rc;
 
 	if (s->in_tx >= 64)
 		return xio_err_set(err, XIO_ESTATE, "store %s: transactions nested too deep", s->path);
 	st = stmt(s, s->in_tx ? S_TX_SAVEPOINT : S_TX_BEGIN, err);
-	if (!st || step_done(s, st, err, s->in_tx ? "savepoint" : "begin"))
-		return err ? err->code : XIO_EIO;
-	s->in_tx++;
-	return 0;
+	rc = st ? step_done(s, st, err, s->in_tx ? "savepoint" : "begin")
+		: (err ? err->code : XIO_EIO);
+	if (!rc)
+		s->in_tx++;
+	return rc;
 }
 
 /* Rolls back the innermost transaction: its savepoint, or all of it. */
@@ -2137,8 +2139,8 @@ int xio_store_open_sqlite(struct xio_store *out, const char *path,
 	 * the WAL over only when a write finds every frame copied, which a
 	 * thread never achieves while the loop commits every millisecond, so
 	 * the WAL grew until a commit had to checkpoint all of it (p99 34-40
-	 * ms at 1,000/s; tests/bench/README.md).  journal_size_limit bounds the WAL
-	 * file on disk after a checkpoint.  temp_store=MEMORY: the statement
+	 * ms at 1,000/s; tests/bench/README.md).  journal_size_limit bounds
+	 * the WAL file on disk after a checkpoint.  temp_store=MEMORY: the statement
 	 * journals of a batch's savepoints and sorts stay off the disk (each
 	 * was a file created and unlinked in /var/tmp). */
 	rc = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "

@@ -263,6 +263,25 @@ static void test_nested_transactions(void **state)
 	assert_int_equal(xio_store_commit(&f->st, &err), 0);
 	xio_store_rollback(&f->st);
 	assert_null(kv(&f->st, "e"));
+	/* savepoints share a name: a rollback two deep undoes only the
+	 * innermost, and the one around it still commits */
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(f->st.ops->kv_put(f->st.impl, "f", "6", &err), 0);
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(f->st.ops->kv_put(f->st.impl, "g", "7", &err), 0);
+	xio_store_rollback(&f->st);
+	assert_int_equal(f->st.ops->kv_put(f->st.impl, "h", "8", &err), 0);
+	assert_int_equal(xio_store_commit(&f->st, &err), 0);
+	assert_int_equal(xio_store_commit(&f->st, &err), 0);
+	v = kv(&f->st, "f");
+	assert_string_equal(v, "6");
+	free(v);
+	assert_null(kv(&f->st, "g"));
+	v = kv(&f->st, "h");
+	assert_string_equal(v, "8");
+	free(v);
+	assert_int_equal(xio_store_commit(&f->st, &err), XIO_ESTATE);
 }
 
 /* The dispatcher reads the heads of the consiliums that got rows, one
