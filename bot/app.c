@@ -201,6 +201,16 @@ static int build_engine(struct xio_app *app, struct xio_err *err)
 	e->validate_ud = &app->producer;
 	return 0;
 }
+/* The store checkpoints its WAL when the loop has nothing to do. */
+static int store_idle_due(void *store)
+{
+	return xio_store_idle_due(store);
+}
+
+static void store_idle(void *store)
+{
+	xio_store_idle(store);
+}
 
 int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_app_opts *o,
 		 struct xio_err *err)
@@ -308,6 +318,8 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	if (rc)
 		return rc;
 	xio_loop_handle_signals(&app->loop, stop_cb, app);
+	if (xio_loop_on_idle(&app->loop, store_idle_due, store_idle, &app->store))
+		xio_logf(app->log, XIO_LOG_WARN, "app", "no idle hook: WAL checkpoints only in commits");
 	if (o->reload && xio_loop_handle_reload(&app->loop, reload_cb, app))
 		xio_logf(app->log, XIO_LOG_WARN, "app", "SIGHUP cannot be caught: no config reload");
 	return 0;

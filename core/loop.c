@@ -3,6 +3,7 @@
  */
 #include "loop.h"
 
+#include <poll.h>
 #include <sys/resource.h>
 
 #include <signal.h>
@@ -131,8 +132,46 @@ int xio_loop_handle_reload(struct xio_loop *loop, xio_loop_reload_cb cb, void *u
 	return 0;
 }
 
+/* Runs before the loop polls for I/O; "idle" is checked with a poll of
+ * libuv's own epoll descriptor, which is readable while any watched socket
+ * is ready, so the check costs a syscall only when there is work to do. */
+static void idle_cb(uv_prepare_t *h)
+{
+	struct xio_loop *loop = h->data;
+	struct pollfd p = { .fd = uv_backend_fd(&loop->uv), .events = POLLIN };
+
+	if (!loop->idle_due(loop->idle_ud) || uv_backend_timeout(&loop->uv) == 0)
+		return;
+	if (poll(&p, 1, 0) == 0)
+		loop->idle_run(loop->idle_ud);
+}
+
+int xio_loop_on_idle(struct xio_loop *loop, xio_loop_idle_due_cb due, xio_loop_idle_run_cb run,
+		     void *ud)
+{
+	loop->idle_due = due;
+	loop->idle_run = run;
+	loop->idle_ud = ud;
+	if (loop->idle_on)
+		return 0;
+	if (uv_prepare_init(&loop->uv, &loop->idle))
+		return XIO_EIO;
+	loop->idle.data = loop;
+	if (uv_prepare_start(&loop->idle, idle_cb)) {
+		uv_close((uv_handle_t *)&loop->idle, NULL);
+		return XIO_EIO;
+	}
+	uv_unref((uv_handle_t *)&loop->idle);
+	loop->idle_on = 1;
+	return 0;
+}
+
 void xio_loop_unhandle_signals(struct xio_loop *loop)
 {
+	if (loop->idle_on) {
+		loop->idle_on = 0;
+		uv_close((uv_handle_t *)&loop->idle, NULL);
+	}
 	if (loop->reload_on) {
 		loop->reload_on = 0;
 		uv_close((uv_handle_t *)&loop->sighup, NULL);

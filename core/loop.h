@@ -30,6 +30,10 @@ typedef void (*xio_loop_stop_cb)(struct xio_loop *loop, void *ud);
  * stopping): the operator asks for the config to be read again. */
 typedef void (*xio_loop_reload_cb)(struct xio_loop *loop, void *ud);
 
+/* Idle work: due says cheaply whether there is any, run does it. */
+typedef int (*xio_loop_idle_due_cb)(void *ud);
+typedef void (*xio_loop_idle_run_cb)(void *ud);
+
 struct xio_loop {
 	uv_loop_t uv;
 	struct lws_context *lws; /* NULL until xio_loop_init succeeds */
@@ -40,6 +44,11 @@ struct xio_loop {
 	xio_loop_reload_cb reload_cb;
 	void *reload_ud;
 	int reload_on;
+	uv_prepare_t idle;
+	xio_loop_idle_due_cb idle_due;
+	xio_loop_idle_run_cb idle_run;
+	void *idle_ud;
+	int idle_on;
 	uv_timer_t stop_timer;
 	int stopping;
 	int signals_on;
@@ -67,6 +76,17 @@ int xio_loop_handle_signals(struct xio_loop *loop, xio_loop_stop_cb cb,
  * ExecReload, `kill -HUP`).  Closed with the other signal handlers.
  */
 int xio_loop_handle_reload(struct xio_loop *loop, xio_loop_reload_cb cb, void *ud);
+
+/*
+ * Runs run(ud) at moments when the loop has nothing to do: due(ud) says
+ * there is work, no socket has anything to read or room it waits for, and no
+ * timer is due.  Work there delays nothing that had already arrived (work
+ * inside a callback delays everything queued behind it).  One pair per loop;
+ * a second call replaces it.  Closed with the signal handlers; never keeps
+ * the loop running.  Returns 0 or XIO_EIO.
+ */
+int xio_loop_on_idle(struct xio_loop *loop, xio_loop_idle_due_cb due, xio_loop_idle_run_cb run,
+		     void *ud);
 
 /* Asks for a graceful stop as if a signal had arrived. */
 void xio_loop_request_stop(struct xio_loop *loop);

@@ -48,6 +48,17 @@ void xio_store_rollback(struct xio_store *s)
 		s->depth--;
 }
 
+int xio_store_idle_due(const struct xio_store *s)
+{
+	return s->depth == 0 && s->ops->idle_due && s->ops->idle_due(s->impl);
+}
+
+void xio_store_idle(struct xio_store *s)
+{
+	if (s->depth == 0 && s->ops->idle)
+		s->ops->idle(s->impl);
+}
+
 int xio_store_outermost(const struct xio_store *s)
 {
 	return s->depth == 1;

@@ -313,6 +313,14 @@ struct xio_store_ops {
 	 * caller-freed; *all is set when some were not remembered (no memory):
 	 * then read every head. */
 	void (*outbox_touched)(void *impl, int64_t **ids, size_t *n, int *all);
+
+	/* Housekeeping for moments when the process has nothing else to do
+	 * (SQLite: checkpoint the WAL early, in a gap, rather than inside a
+	 * commit that an update waits for).  idle_due is cheap and says
+	 * whether idle has work; idle does it, best effort.  Either may be
+	 * NULL. */
+	int (*idle_due)(void *impl);
+	void (*idle)(void *impl);
 };
 
 struct xio_store {
@@ -352,6 +360,14 @@ void xio_store_rollback(struct xio_store *s);
 /* 1 when a commit now would be the outermost one, the one that makes the
  * transaction durable (a failed commit undoes its level, as rollback). */
 int xio_store_outermost(const struct xio_store *s);
+
+/* 1 when the backend has housekeeping to do at an idle moment (no I/O in
+ * flight to answer); 0 otherwise or inside a transaction.  Cheap. */
+int xio_store_idle_due(const struct xio_store *s);
+
+/* Does that housekeeping now; best effort, nothing is reported.  Call it
+ * only outside a transaction. */
+void xio_store_idle(struct xio_store *s);
 
 /* Row release helpers: free the strings a row owns (the row itself is the
  * caller's). */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -284,6 +285,38 @@ static void test_nested_transactions(void **state)
 	assert_int_equal(xio_store_commit(&f->st, &err), XIO_ESTATE);
 }
 
+/* The WAL is checkpointed when the loop is idle, once it has grown by 250
+ * pages, and not before; a commit still checkpoints at 1,000. */
+static void test_idle_checkpoint(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	char key[16], big[3000];
+	struct stat before, after;
+	int i;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	assert_int_equal(xio_store_idle_due(&f->st), 0);
+	for (i = 0; !xio_store_idle_due(&f->st); i++) {
+		assert_true(i < 400);
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(xio_store_begin(&f->st, &err), 0);
+		assert_int_equal(f->st.ops->kv_put(f->st.impl, key, big, &err), 0);
+		/* not inside a transaction */
+		assert_int_equal(xio_store_idle_due(&f->st), 0);
+		assert_int_equal(xio_store_commit(&f->st, &err), 0);
+	}
+	assert_true(i > 50);
+	/* in WAL mode only a checkpoint writes the database file */
+	assert_int_equal(stat(f->path, &before), 0);
+	xio_store_idle(&f->st);
+	assert_int_equal(xio_store_idle_due(&f->st), 0);
+	assert_int_equal(stat(f->path, &after), 0);
+	assert_true(after.st_size >= before.st_size + (off_t)i * 3000);
+}
+
 /* The dispatcher reads the heads of the consiliums that got rows, one
  * index lookup each. */
 static void test_outbox_head_and_touched(void **state)
@@ -384,6 +417,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_consilium_rows_and_tx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_and_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_checkpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_head_and_touched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decisions_and_precedents, setup, teardown),
 	};
