@@ -8,10 +8,7 @@ set -euo pipefail
 : "${XIO_SOURCE_DIR:?XIO_SOURCE_DIR must name the source tree}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# The caller's XIO_* settings must not change the outcome.
-for v in $(env | sed -n 's/^\(XIO_[A-Z0-9_]*\)=.*/\1/p'); do
-	case $v in XIO_BIN | XIO_SOURCE_DIR | XIO_BINARY_DIR) ;; *) unset "$v" ;; esac
-done
+. "$(dirname "$0")/clean_env.sh"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 

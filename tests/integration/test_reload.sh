@@ -17,9 +17,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-for v in $(env | sed -n 's/^\(XIO_[A-Z0-9_]*\)=.*/\1/p'); do
-	case $v in XIO_BIN | XIO_SOURCE_DIR | XIO_BINARY_DIR) ;; *) unset "$v" ;; esac
-done
+. "$(dirname "$0")/clean_env.sh"
 cd "$tmp"
 
 fail() {

@@ -162,6 +162,7 @@ def g(b, ph, k):
 def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 cols = [("max updates/s", "max", "ups", ".0f"),
+        ("sends/upd max", "max", "sends_per_upd", ".2f"),
         ("p50 ms @1k", "r1000", "p50_ms", ".2f"), ("p99 ms @1k", "r1000", "p99_ms", ".2f"),
         ("ups @1k", "r1000", "ups", ".0f"),
         ("p50 ms @5k", "r5000", "p50_ms", ".2f"), ("p99 ms @5k", "r5000", "p99_ms", ".2f"),
@@ -170,7 +171,6 @@ cols = [("max updates/s", "max", "ups", ".0f"),
         ("peak RSS MiB", "bot", "peak_rss_kib", ".1f"), ("idle RSS MiB", "bot", "idle_rss_kib", ".1f"),
         ("cold start ms", "starts", "median_ms", ".1f"),
         ("  fastest start", "starts", "min_ms", ".1f"), ("  slowest start", "starts", "max_ms", ".1f")]
-cols.insert(1, ("sends/upd max", "max", "sends_per_upd", ".2f"))
 def val(b, ph, k):
     if k == "sends_per_upd":
         s, n = g(b, ph, "sends"), g(b, ph, "answered")
