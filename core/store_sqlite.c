@@ -9,6 +9,7 @@
  * says how many have been applied, and each runs in its own transaction.
  */
 #include "store.h"
+#include "store_ckpt.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -322,7 +323,12 @@ static const char *const stmt_sql[S_COUNT] = {
 struct sqlite_store {
 	sqlite3 *db;
 	char *path;
-	int wal_frames;     /* in the WAL after the last commit, 0 once checkpointed */
+	/* WAL checkpoints (see wal_hook): frames in the WAL after the last
+	 * commit, how many of them are known to be in the database file, no
+	 * thread checkpoint before the WAL reaches bg_floor frames (after one
+	 * that could not copy everything), and the thread */
+	int wal_frames, copied, bg_floor;
+	struct xio_ckpt *ckpt;
 	sqlite3_stmt *stmt[S_COUNT];
 	int in_tx;
 	/* consiliums given outbox rows since outbox_touched last ran */
@@ -567,6 +573,8 @@ static void sqlite_close(void *impl)
 
 	if (!s)
 		return;
+	/* first: the last connection to close checkpoints the WAL away */
+	xio_ckpt_free(s->ckpt);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db)
@@ -641,23 +649,50 @@ static void sqlite_rollback(void *impl)
 
 /* ---- WAL checkpoints ------------------------------------------------- */
 
-/* A checkpoint copies the WAL into the database file and syncs both; inside
- * a commit it holds the update that commits (and every one behind it) for
- * the copy and two fsyncs: at 1,000 updates/s that was the whole p99 (6-8 ms
- * with checkpoints every 1,000 pages, 1 ms without).  So the loop asks for
- * one when it has nothing to do and the WAL has grown by CKPT_IDLE_PAGES;
- * under a load without gaps the commit still checkpoints at
- * CKPT_COMMIT_PAGES, as SQLite's auto-checkpoint did.  A thread of its own
- * cannot do it: SQLite starts the WAL over only when a write finds every
- * frame copied, which a thread never sees while the loop commits every
- * millisecond (tests/bench/README.md). */
+/* A checkpoint syncs the WAL, copies it into the database file and syncs
+ * that.  Inside a commit it held the update that commits, and every one
+ * behind it, for two fdatasyncs: at 1,000 updates/s that was the whole p99
+ * (6-8 ms with checkpoints every 1,000 pages, 1 ms without).  So at an idle
+ * moment (no socket ready, no timer due) with CKPT_IDLE_PAGES not yet
+ * copied, the store hands the checkpoint to a thread (store_ckpt.h) and the
+ * loop goes on committing.
+ *
+ * The thread alone never empties the WAL: SQLite starts it over only when a
+ * write finds every frame copied, and under load the loop commits while the
+ * thread syncs.  So once the WAL holds CKPT_RESTART_PAGES, the thread is
+ * given no more: an idle moment copies what it has not (under a load with
+ * gaps, a few commits' frames: syncs of little data, about a millisecond),
+ * and the next write starts the WAL over.  One short stall per 2,000 pages
+ * instead of a long one per 250.  Under a load without idle moments a
+ * commit does it at CKPT_COMMIT_PAGES, after waiting for the thread if it
+ * is still at work: the WAL stays under about 16 MiB and a batch. */
 #define CKPT_IDLE_PAGES 250
-#define CKPT_COMMIT_PAGES 1000
+#define CKPT_RESTART_PAGES 2000
+#define CKPT_COMMIT_PAGES 4000
+
+enum ckpt_job { CKPT_NONE, CKPT_THREAD, CKPT_INLINE };
+
+/* Takes in a checkpoint's outcome: frames in the WAL it saw, frames copied
+ * (-1: it failed). */
+static void ckpt_done(struct sqlite_store *s, int nlog, int ncopied)
+{
+	/* a result from before the WAL started over copies nothing now */
+	if (ncopied >= 0 && ncopied <= s->wal_frames && ncopied > s->copied)
+		s->copied = ncopied;
+	/* failed, or a reader held frames back: wait for more frames rather
+	 * than try again at every idle moment */
+	if (ncopied < 0 || ncopied < nlog)
+		s->bg_floor = s->wal_frames + CKPT_IDLE_PAGES;
+}
 
 static void checkpoint(struct sqlite_store *s)
 {
-	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	s->wal_frames = 0;
+	int nlog = -1, ncopied = -1;
+
+	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &ncopied) !=
+	    SQLITE_OK)
+		nlog = ncopied = -1;
+	ckpt_done(s, nlog, ncopied);
 }
 
 static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
@@ -666,25 +701,59 @@ static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
 
 	(void)db;
 	(void)name;
+	/* fewer frames than before: the WAL started over */
+	if (frames < s->wal_frames)
+		s->copied = s->bg_floor = 0;
 	s->wal_frames = frames;
-	if (frames >= CKPT_COMMIT_PAGES)
+	if (frames >= CKPT_COMMIT_PAGES) {
+		/* else busy: the thread holds the checkpoint lock */
+		if (s->ckpt)
+			xio_ckpt_wait(s->ckpt);
 		checkpoint(s);
+	}
 	return SQLITE_OK;
+}
+
+/* Reads what the thread did, then says what an idle moment should do. */
+static enum ckpt_job ckpt_job(struct sqlite_store *s)
+{
+	int nlog, ncopied, pending;
+
+	if (s->in_tx || s->wal_frames == 0)
+		return CKPT_NONE;
+	if (s->ckpt && xio_ckpt_take(s->ckpt, &nlog, &ncopied))
+		ckpt_done(s, nlog, ncopied);
+	if ((s->ckpt && xio_ckpt_running(s->ckpt)) || s->wal_frames < s->bg_floor)
+		return CKPT_NONE;
+	pending = s->wal_frames - s->copied;
+	if (s->wal_frames >= CKPT_RESTART_PAGES && pending > 0)
+		return CKPT_INLINE;
+	if (pending >= CKPT_IDLE_PAGES)
+		return CKPT_THREAD;
+	return CKPT_NONE;
 }
 
 static int sqlite_idle_due(void *impl)
 {
-	struct sqlite_store *s = impl;
-
-	return s->in_tx == 0 && s->wal_frames >= CKPT_IDLE_PAGES;
+	return ckpt_job(impl) != CKPT_NONE;
 }
 
 static void sqlite_idle(void *impl)
 {
 	struct sqlite_store *s = impl;
 
-	if (s->in_tx == 0 && s->wal_frames > 0)
+	switch (ckpt_job(s)) {
+	case CKPT_THREAD:
+		if (s->ckpt && xio_ckpt_request(s->ckpt) == 0)
+			break;
+		/* no thread: the loop does it, as before there was one */
+		/* fall through */
+	case CKPT_INLINE:
 		checkpoint(s);
+		break;
+	case CKPT_NONE:
+		break;
+	}
 }
 
 /* ---- consiliums ------------------------------------------------------ */
@@ -2197,6 +2266,10 @@ int xio_store_open_sqlite(struct xio_store *out, const char *path,
 	rc = migrate(s, target_version, err);
 	if (rc)
 		goto fail;
+	/* an in-memory database has no WAL; without the thread (out of
+	 * memory) the loop checkpoints itself */
+	if (strcmp(path, ":memory:") != 0)
+		s->ckpt = xio_ckpt_new(path);
 	out->ops = &sqlite_ops;
 	out->depth = 0;
 	out->impl = s;

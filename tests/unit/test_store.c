@@ -287,13 +287,35 @@ static void test_nested_transactions(void **state)
 
 /* The WAL is checkpointed when the loop is idle, once it has grown by 250
  * pages, and not before; a commit still checkpoints at 1,000. */
+static off_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+static void put_big(struct fx *f, int i, const char *value)
+{
+	struct xio_err err;
+	char key[16];
+
+	snprintf(key, sizeof(key), "k%d", i);
+	assert_int_equal(xio_store_begin(&f->st, &err), 0);
+	assert_int_equal(f->st.ops->kv_put(f->st.impl, key, value, &err), 0);
+	/* not inside a transaction */
+	assert_int_equal(xio_store_idle_due(&f->st), 0);
+	assert_int_equal(xio_store_commit(&f->st, &err), 0);
+}
+
+/* At an idle moment a grown WAL is checkpointed on the store's thread: the
+ * call returns at once and the database file grows behind it. */
 static void test_idle_checkpoint(void **state)
 {
 	struct fx *f = *state;
 	struct xio_err err;
-	char key[16], big[3000];
-	struct stat before, after;
-	int i;
+	char big[3000];
+	off_t before;
+	int i, ms;
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
@@ -301,20 +323,60 @@ static void test_idle_checkpoint(void **state)
 	assert_int_equal(xio_store_idle_due(&f->st), 0);
 	for (i = 0; !xio_store_idle_due(&f->st); i++) {
 		assert_true(i < 400);
-		snprintf(key, sizeof(key), "k%d", i);
-		assert_int_equal(xio_store_begin(&f->st, &err), 0);
-		assert_int_equal(f->st.ops->kv_put(f->st.impl, key, big, &err), 0);
-		/* not inside a transaction */
-		assert_int_equal(xio_store_idle_due(&f->st), 0);
-		assert_int_equal(xio_store_commit(&f->st, &err), 0);
+		put_big(f, i, big);
 	}
 	assert_true(i > 50);
 	/* in WAL mode only a checkpoint writes the database file */
-	assert_int_equal(stat(f->path, &before), 0);
+	before = file_size(f->path);
 	xio_store_idle(&f->st);
+	/* asked for; nothing more to do while the thread works */
 	assert_int_equal(xio_store_idle_due(&f->st), 0);
-	assert_int_equal(stat(f->path, &after), 0);
-	assert_true(after.st_size >= before.st_size + (off_t)i * 3000);
+	for (ms = 0; ms < 10000 && file_size(f->path) < before + (off_t)i * 3000; ms += 5)
+		usleep(5000);
+	assert_true(file_size(f->path) >= before + (off_t)i * 3000);
+	/* all copied, and the WAL is short: nothing due */
+	assert_int_equal(xio_store_idle_due(&f->st), 0);
+}
+
+/* Under a steady load with idle moments between commits, as the loop runs
+ * it, the WAL starts over again and again: its file stays bounded while ten
+ * times its bound is written, and every row is there at the end. */
+static void test_wal_stays_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	char *big = malloc(20000), wal[160], *v;
+	off_t max = 0, sz;
+	int i, n = 0;
+
+	assert_non_null(big);
+	memset(big, 'y', 19999);
+	big[19999] = '\0';
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	/* 8,000 x 20 kB: 160 MB through a WAL kept under about 16 MiB */
+	for (i = 0; i < 8000; i++) {
+		put_big(f, i, big);
+		if (xio_store_idle_due(&f->st)) {
+			xio_store_idle(&f->st);
+			n++;
+		}
+		sz = file_size(wal);
+		if (sz > max)
+			max = sz;
+	}
+	assert_true(n > 0);
+	assert_true(max < (off_t)24 << 20);
+	for (i = 0; i < 8000; i += 997) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(f->st.ops->kv_get(f->st.impl, key, &v, &err), 0);
+		assert_non_null(v);
+		assert_string_equal(v, big);
+		free(v);
+	}
+	free(big);
 }
 
 /* The dispatcher reads the heads of the consiliums that got rows, one
@@ -418,6 +480,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inbound_and_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_stays_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_head_and_touched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decisions_and_precedents, setup, teardown),
 	};
