@@ -330,7 +330,7 @@ struct xio_store {
 };
 
 /* The schema version this build migrates to. */
-#define XIO_STORE_SCHEMA_VERSION 8
+#define XIO_STORE_SCHEMA_VERSION 9
 
 /*
  * Opens (creating if needed) the SQLite store at path, in WAL mode with

@@ -94,6 +94,43 @@ static void test_migrate_from_each_version(void **state)
 	}
 }
 
+/* Migration 9 rebuilt the events table without AUTOINCREMENT: the events
+ * keep their sequence numbers, and the next one follows the last. */
+static void test_events_keep_seq_through_v9(void **state)
+{
+	struct fx *f = *state;
+	struct xio_err err;
+	struct xio_event_row ev = { 0 }, *rows;
+	int64_t last = 0;
+	size_t n, i;
+
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 8, &err), 0);
+	ev.type = "chat_message";
+	ev.data = "{\"text\":\"before\"}";
+	for (i = 0; i < 5; i++) {
+		ev.consilium_id = 1 + (int64_t)(i % 2);
+		assert_int_equal(f->st.ops->event_append(f->st.impl, &ev, &err), 0);
+		assert_true(ev.seq > last);
+		last = ev.seq;
+	}
+	xio_store_close(&f->st);
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	assert_int_equal(f->st.ops->events_list(f->st.impl, 1, 0, 10, &rows, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].seq, 1);
+	assert_int_equal(rows[1].seq, 3);
+	assert_int_equal(rows[2].seq, 5);
+	assert_string_equal(rows[2].data, "{\"text\":\"before\"}");
+	xio_event_rows_free(rows, n);
+	ev.consilium_id = 2;
+	assert_int_equal(f->st.ops->event_append(f->st.impl, &ev, &err), 0);
+	assert_int_equal(ev.seq, last + 1);
+	assert_int_equal(f->st.ops->events_list(f->st.impl, 2, 4, 10, &rows, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].seq, last + 1);
+	xio_event_rows_free(rows, n);
+}
+
 static void test_newer_schema_refused(void **state)
 {
 	struct fx *f = *state;
@@ -474,6 +511,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_from_empty_and_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_each_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_keep_seq_through_v9, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_consilium_rows_and_tx, setup, teardown),
