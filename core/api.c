@@ -71,10 +71,12 @@ struct xio_api {
 	int64_t lag_expect;
 	double lag_max;
 	uint64_t retried_seen;
+	struct xio_store_wal_stats wal_seen; /* at the last stats_cb */
 	/* metrics */
 	struct xio_histogram *h_delivery, *h_ttd, *h_conf, *h_lag;
-	struct xio_gauge *g_clients, *g_open, *g_depth, *g_age, *g_lag;
+	struct xio_gauge *g_clients, *g_open, *g_depth, *g_age, *g_lag, *g_wal;
 	struct xio_counter *c_retries, *c_dropped;
+	struct xio_counter *c_ckpt_thread, *c_ckpt_loop, *c_ckpt_loop_s;
 };
 
 static const struct xio_ws_ops stream_ops;
@@ -1467,7 +1469,21 @@ size_t xio_api_clients(const struct xio_api *api)
 	return api->nclients;
 }
 
-/* ---- periodic metrics: open consiliums, outbox, loop lag ---- */
+/* ---- periodic metrics: open consiliums, outbox, loop lag, WAL ---- */
+
+static void wal_metrics(struct xio_api *api)
+{
+	struct xio_store_wal_stats w = { 0 }, *seen = &api->wal_seen;
+
+	if (!api->store->ops->wal_stats)
+		return;
+	api->store->ops->wal_stats(api->store->impl, &w);
+	xio_gauge_set(api->g_wal, (double)w.pages);
+	xio_counter_add(api->c_ckpt_thread, (double)(w.thread_ckpts - seen->thread_ckpts));
+	xio_counter_add(api->c_ckpt_loop, (double)(w.loop_ckpts - seen->loop_ckpts));
+	xio_counter_add(api->c_ckpt_loop_s, (double)(w.loop_ckpt_us - seen->loop_ckpt_us) / 1e6);
+	*seen = w;
+}
 
 static void stats_cb(uv_timer_t *t)
 {
@@ -1492,6 +1508,7 @@ static void stats_cb(uv_timer_t *t)
 	}
 	xio_gauge_set(api->g_lag, api->lag_max);
 	api->lag_max = 0;
+	wal_metrics(api);
 }
 
 /* The loop is late by how much this timer fires after it was due. */
@@ -1543,6 +1560,17 @@ static void register_metrics(struct xio_api *api)
 					     "Outbound effects retried (errors, 429, 5xx)", NULL);
 	api->c_dropped = xio_metrics_counter(m, "xio_stream_slow_clients_total",
 					     "Stream clients closed because they fell behind", NULL);
+	api->g_wal = xio_metrics_gauge(m, "xio_store_wal_pages",
+				       "Pages in the SQLite write-ahead log after the last commit", NULL);
+	api->c_ckpt_thread = xio_metrics_counter(m, "xio_store_checkpoints_total",
+						 "WAL checkpoints, by the thread that ran them",
+						 "on", "thread", NULL);
+	api->c_ckpt_loop = xio_metrics_counter(m, "xio_store_checkpoints_total",
+					       "WAL checkpoints, by the thread that ran them",
+					       "on", "loop", NULL);
+	api->c_ckpt_loop_s = xio_metrics_counter(m, "xio_store_checkpoint_loop_seconds_total",
+						 "Time the event loop spent in WAL checkpoints "
+						 "(an update arriving meanwhile waits)", NULL);
 	/* every outcome at 0 from the start, so the share is defined at once */
 	for (int i = 0; i < 3; i++)
 		xio_metrics_counter(m, "xio_consiliums_closed_total",

@@ -182,6 +182,14 @@ struct xio_llm_call_row {
 
 struct xio_store;
 
+/* The SQLite WAL and its checkpoints since the store was opened. */
+struct xio_store_wal_stats {
+	int64_t pages;             /* in the WAL after the last commit */
+	int64_t thread_ckpts;      /* checkpoints run by the store's thread */
+	int64_t loop_ckpts;        /* ... and by the caller's thread (the loop) */
+	int64_t loop_ckpt_us;      /* time the caller's thread spent in them */
+};
+
 struct xio_store_ops {
 	const char *name;
 	void (*close)(void *impl);
@@ -321,6 +329,9 @@ struct xio_store_ops {
 	 * NULL. */
 	int (*idle_due)(void *impl);
 	void (*idle)(void *impl);
+	/* What the write-ahead log looks like, for the metrics.  May be NULL
+	 * (a backend without one). */
+	void (*wal_stats)(void *impl, struct xio_store_wal_stats *out);
 };
 
 struct xio_store {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static const char *const migrations[] = {
 	/* 1: foundation — inbound dedupe and the outbox. */
@@ -348,6 +349,7 @@ struct sqlite_store {
 	 * that could not copy everything), and the thread */
 	int wal_frames, copied, bg_floor;
 	struct xio_ckpt *ckpt;
+	struct xio_store_wal_stats wal; /* for wal_stats */
 	sqlite3_stmt *stmt[S_COUNT];
 	int in_tx;
 	/* consiliums given outbox rows since outbox_touched last ran */
@@ -704,13 +706,24 @@ static void ckpt_done(struct sqlite_store *s, int nlog, int ncopied)
 		s->bg_floor = s->wal_frames + CKPT_IDLE_PAGES;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void checkpoint(struct sqlite_store *s)
 {
 	int nlog = -1, ncopied = -1;
+	int64_t t0 = mono_us();
 
 	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &ncopied) !=
 	    SQLITE_OK)
 		nlog = ncopied = -1;
+	s->wal.loop_ckpts++;
+	s->wal.loop_ckpt_us += mono_us() - t0;
 	ckpt_done(s, nlog, ncopied);
 }
 
@@ -726,8 +739,12 @@ static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
 	s->wal_frames = frames;
 	if (frames >= CKPT_COMMIT_PAGES) {
 		/* else busy: the thread holds the checkpoint lock */
-		if (s->ckpt)
+		if (s->ckpt) {
+			int64_t t0 = mono_us();
+
 			xio_ckpt_wait(s->ckpt);
+			s->wal.loop_ckpt_us += mono_us() - t0;
+		}
 		checkpoint(s);
 	}
 	return SQLITE_OK;
@@ -740,8 +757,10 @@ static enum ckpt_job ckpt_job(struct sqlite_store *s)
 
 	if (s->in_tx || s->wal_frames == 0)
 		return CKPT_NONE;
-	if (s->ckpt && xio_ckpt_take(s->ckpt, &nlog, &ncopied))
+	if (s->ckpt && xio_ckpt_take(s->ckpt, &nlog, &ncopied)) {
+		s->wal.thread_ckpts++;
 		ckpt_done(s, nlog, ncopied);
+	}
 	if ((s->ckpt && xio_ckpt_running(s->ckpt)) || s->wal_frames < s->bg_floor)
 		return CKPT_NONE;
 	pending = s->wal_frames - s->copied;
@@ -750,6 +769,14 @@ static enum ckpt_job ckpt_job(struct sqlite_store *s)
 	if (pending >= CKPT_IDLE_PAGES)
 		return CKPT_THREAD;
 	return CKPT_NONE;
+}
+
+static void sqlite_wal_stats(void *impl, struct xio_store_wal_stats *out)
+{
+	struct sqlite_store *s = impl;
+
+	*out = s->wal;
+	out->pages = s->wal_frames;
 }
 
 static int sqlite_idle_due(void *impl)
@@ -2238,6 +2265,7 @@ static const struct xio_store_ops sqlite_ops = {
 	.outbox_touched = sqlite_outbox_touched,
 	.idle_due = sqlite_idle_due,
 	.idle = sqlite_idle,
+	.wal_stats = sqlite_wal_stats,
 };
 
 int xio_store_open_sqlite(struct xio_store *out, const char *path,

@@ -350,6 +350,7 @@ static void test_idle_checkpoint(void **state)
 {
 	struct fx *f = *state;
 	struct xio_err err;
+	struct xio_store_wal_stats ws;
 	char big[3000];
 	off_t before;
 	int i, ms;
@@ -373,6 +374,11 @@ static void test_idle_checkpoint(void **state)
 	assert_true(file_size(f->path) >= before + (off_t)i * 3000);
 	/* all copied, and the WAL is short: nothing due */
 	assert_int_equal(xio_store_idle_due(&f->st), 0);
+	/* the metrics saw the thread's checkpoint, and none on the loop */
+	f->st.ops->wal_stats(f->st.impl, &ws);
+	assert_true(ws.pages >= i);
+	assert_int_equal(ws.thread_ckpts, 1);
+	assert_int_equal(ws.loop_ckpts, 0);
 }
 
 /* Under a steady load with idle moments between commits, as the loop runs
@@ -382,6 +388,7 @@ static void test_wal_stays_bounded(void **state)
 {
 	struct fx *f = *state;
 	struct xio_err err;
+	struct xio_store_wal_stats ws;
 	char *big = malloc(20000), wal[160], *v;
 	off_t max = 0, sz;
 	int i, n = 0;
@@ -404,6 +411,11 @@ static void test_wal_stays_bounded(void **state)
 	}
 	assert_true(n > 0);
 	assert_true(max < (off_t)24 << 20);
+	/* the WAL was started over by checkpoints on the loop's side */
+	f->st.ops->wal_stats(f->st.impl, &ws);
+	assert_true(ws.thread_ckpts > 0);
+	assert_true(ws.loop_ckpts > 0);
+	assert_true(ws.pages < 5000);
 	for (i = 0; i < 8000; i += 997) {
 		char key[16];
 
