@@ -78,29 +78,26 @@ static void ckpt_main(void *arg)
 struct xio_ckpt *xio_ckpt_new(const char *path)
 {
 	struct xio_ckpt *k = calloc(1, sizeof(*k));
+	int inited = 0; /* of mu, cv, done, in that order */
 
-	if (!k)
-		return NULL;
-	k->path = strdup(path);
-	if (!k->path || uv_mutex_init(&k->mu) != 0) {
-		free(k->path);
-		free(k);
-		return NULL;
-	}
-	if (uv_cond_init(&k->cv) != 0) {
-		uv_mutex_destroy(&k->mu);
-		free(k->path);
-		free(k);
-		return NULL;
-	}
-	if (uv_cond_init(&k->done) != 0) {
-		uv_cond_destroy(&k->cv);
-		uv_mutex_destroy(&k->mu);
-		free(k->path);
-		free(k);
-		return NULL;
-	}
+	if (!k || !(k->path = strdup(path)) || uv_mutex_init(&k->mu) != 0)
+		goto fail;
+	inited = 1;
+	if (uv_cond_init(&k->cv) != 0)
+		goto fail;
+	inited = 2;
+	if (uv_cond_init(&k->done) != 0)
+		goto fail;
 	return k;
+fail:
+	if (inited > 1)
+		uv_cond_destroy(&k->cv);
+	if (inited > 0)
+		uv_mutex_destroy(&k->mu);
+	if (k)
+		free(k->path);
+	free(k);
+	return NULL;
 }
 
 int xio_ckpt_request(struct xio_ckpt *k)
