@@ -350,7 +350,9 @@ struct xio_store {
  * (tests pass an earlier one to build old databases).  Returns 0 and fills
  * *out (caller frees with xio_store_close), or an error naming the file:
  * XIO_EIO for an unreadable or corrupt file, XIO_EINVAL for a database from a
- * newer XIO.
+ * newer XIO.  The store is for one thread; its checkpoint thread, started by
+ * the first xio_store_idle that has one to hand over, keeps to a connection
+ * of its own and is stopped and joined by xio_store_close.
  */
 int xio_store_open_sqlite(struct xio_store *out, const char *path,
 			  int busy_timeout_ms, int target_version,
