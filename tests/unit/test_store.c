@@ -94,8 +94,28 @@ static void test_migrate_from_each_version(void **state)
 	}
 }
 
-/* Migration 9 rebuilt the events table without AUTOINCREMENT: the events
- * keep their sequence numbers, and the next one follows the last. */
+/* The events table's CREATE statement as stored, or NULL. */
+static char *events_sql(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *sql = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name='events'",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		sql = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return sql;
+}
+
+/* Migration 9 rebuilds an events table that an older build made with
+ * AUTOINCREMENT: the events keep their sequence numbers, and the next one
+ * follows the last.  A database created since has the table right from
+ * migration 5 and skips the rebuild. */
 static void test_events_keep_seq_through_v9(void **state)
 {
 	struct fx *f = *state;
@@ -103,7 +123,32 @@ static void test_events_keep_seq_through_v9(void **state)
 	struct xio_event_row ev = { 0 }, *rows;
 	int64_t last = 0;
 	size_t n, i;
+	sqlite3 *db;
+	char *sql;
 
+	/* a fresh database: no AUTOINCREMENT, and never renamed */
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	xio_store_close(&f->st);
+	sql = events_sql(f->path);
+	assert_non_null(sql);
+	assert_null(strstr(sql, "AUTOINCREMENT"));
+	assert_non_null(strstr(sql, "CREATE TABLE events ("));
+	free(sql);
+	assert_int_equal(unlink(f->path), 0);
+
+	/* a database at 8 with the table as builds before 9 made it */
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 8, &err), 0);
+	xio_store_close(&f->st);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE events;"
+				      "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+				      " consilium_id INTEGER NOT NULL, type TEXT NOT NULL,"
+				      " data TEXT NOT NULL, created_at INTEGER NOT NULL);"
+				      "CREATE INDEX events_consilium ON events(consilium_id, seq);",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
 	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 8, &err), 0);
 	ev.type = "chat_message";
 	ev.data = "{\"text\":\"before\"}";
@@ -115,6 +160,10 @@ static void test_events_keep_seq_through_v9(void **state)
 	}
 	xio_store_close(&f->st);
 	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	sql = events_sql(f->path);
+	assert_non_null(sql);
+	assert_null(strstr(sql, "AUTOINCREMENT"));
+	free(sql);
 	assert_int_equal(f->st.ops->events_list(f->st.impl, 1, 0, 10, &rows, &n, &err), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(rows[0].seq, 1);
