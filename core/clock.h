@@ -29,6 +29,9 @@ int64_t xio_clock_manual_now(void *ud);
 /* Monotonic milliseconds, for measuring durations only. */
 int64_t xio_clock_mono_ms(void);
 
+/* The same in microseconds, for durations shorter than a millisecond. */
+int64_t xio_clock_mono_us(void);
+
 /* The wall clock (CLOCK_REALTIME) in microseconds: xio_clock_system's base,
  * for pacing finer than a millisecond. */
 int64_t xio_clock_wall_us(void);

@@ -9,6 +9,7 @@
  * says how many have been applied, and each runs in its own transaction.
  */
 #include "store.h"
+#include "clock.h"
 #include "store_ckpt.h"
 
 #include <ctype.h>
@@ -19,7 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
+
+/* The events table as migration 5 creates it and migration 9 rebuilds an
+ * older one: one text, so that the two cannot drift apart. */
+#define EVENTS_COLUMNS \
+	"  seq INTEGER PRIMARY KEY,\n" \
+	"  consilium_id INTEGER NOT NULL,\n" \
+	"  type TEXT NOT NULL,\n" \
+	"  data TEXT NOT NULL,\n" \
+	"  created_at INTEGER NOT NULL\n"
 
 static const char *const migrations[] = {
 	/* 1: foundation — inbound dedupe and the outbox. */
@@ -133,12 +142,7 @@ static const char *const migrations[] = {
 	 * the step's transaction) and the append-only audit log.  Before
 	 * schema 9 events had AUTOINCREMENT; a database created since gets
 	 * them without it here, and 9 repairs the older ones. */
-	"CREATE TABLE events (\n"
-	"  seq INTEGER PRIMARY KEY,\n"
-	"  consilium_id INTEGER NOT NULL,\n"
-	"  type TEXT NOT NULL,\n"
-	"  data TEXT NOT NULL,\n"
-	"  created_at INTEGER NOT NULL\n"
+	"CREATE TABLE events (\n" EVENTS_COLUMNS
 	");\n"
 	"CREATE INDEX events_consilium ON events(consilium_id, seq);\n"
 	"CREATE TABLE audit (\n"
@@ -199,12 +203,7 @@ static const char *const migrations[] = {
 	 * one, and no event is ever deleted (a retention job must keep the
 	 * newest row).  The rows keep their numbers.  A repair (see
 	 * repairs[]): a database created since has the table right from 5. */
-	"CREATE TABLE events_v9 (\n"
-	"  seq INTEGER PRIMARY KEY,\n"
-	"  consilium_id INTEGER NOT NULL,\n"
-	"  type TEXT NOT NULL,\n"
-	"  data TEXT NOT NULL,\n"
-	"  created_at INTEGER NOT NULL\n"
+	"CREATE TABLE events_v9 (\n" EVENTS_COLUMNS
 	");\n"
 	"INSERT INTO events_v9 (seq, consilium_id, type, data, created_at)\n"
 	"  SELECT seq, consilium_id, type, data, created_at FROM events;\n"
@@ -731,24 +730,16 @@ static void ckpt_done(struct sqlite_store *s, int nlog, int ncopied)
 		s->bg_floor = s->wal_frames + CKPT_IDLE_PAGES;
 }
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void checkpoint(struct sqlite_store *s)
 {
 	int nlog = -1, ncopied = -1;
-	int64_t t0 = mono_us();
+	int64_t t0 = xio_clock_mono_us();
 
 	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &ncopied) !=
 	    SQLITE_OK)
 		nlog = ncopied = -1;
 	s->wal.loop_ckpts++;
-	s->wal.loop_ckpt_us += mono_us() - t0;
+	s->wal.loop_ckpt_us += xio_clock_mono_us() - t0;
 	ckpt_done(s, nlog, ncopied);
 }
 
@@ -765,10 +756,10 @@ static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
 	if (frames >= CKPT_COMMIT_PAGES) {
 		/* else busy: the thread holds the checkpoint lock */
 		if (s->ckpt) {
-			int64_t t0 = mono_us();
+			int64_t t0 = xio_clock_mono_us();
 
 			xio_ckpt_wait(s->ckpt);
-			s->wal.loop_ckpt_us += mono_us() - t0;
+			s->wal.loop_ckpt_us += xio_clock_mono_us() - t0;
 		}
 		checkpoint(s);
 	}

@@ -371,8 +371,6 @@ static void test_nested_transactions(void **state)
 	assert_int_equal(xio_store_commit(&f->st, &err), XIO_ESTATE);
 }
 
-/* The WAL is checkpointed when the loop is idle, once it has grown by 250
- * pages, and not before; a commit still checkpoints at 1,000. */
 static off_t file_size(const char *path)
 {
 	struct stat sb;
