@@ -503,26 +503,22 @@ static double process_rss_bytes(void)
 }
 
 /*
- * Start time = boot time (btime in /proc/stat) + the process's start in clock
- * ticks since boot (field 22 of /proc/self/stat).  The comm field (2) may
- * contain spaces and parentheses, so parsing starts after the last ')'.
+ * Start time = the wall clock now - (time since boot now - the process's
+ * start in clock ticks since boot, field 22 of /proc/self/stat).  Not
+ * btime from /proc/stat: systemd's ProcSubset=pid hides that file, while
+ * /proc/self stays.  The comm field (2) may contain spaces and parentheses,
+ * so parsing starts after the last ')'.
  */
 static double process_start_seconds(void)
 {
 	char line[1024], *p;
-	unsigned long long btime = 0, ticks = 0;
+	unsigned long long ticks = 0;
 	long hz = sysconf(_SC_CLK_TCK);
+	struct timespec real, boot;
 	FILE *f;
 	size_t n;
 	int field;
 
-	f = fopen("/proc/stat", "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "btime %llu", &btime) == 1)
-			break;
-	fclose(f);
 	f = fopen("/proc/self/stat", "r");
 	if (!f)
 		return 0;
@@ -530,7 +526,7 @@ static double process_start_seconds(void)
 	fclose(f);
 	line[n] = '\0';
 	p = strrchr(line, ')');
-	if (!p || !btime || hz <= 0)
+	if (!p || hz <= 0)
 		return 0;
 	/* After ')' comes field 3; advance to field 22. */
 	p++;
@@ -538,7 +534,10 @@ static double process_start_seconds(void)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p, " %llu", &ticks) != 1)
 		return 0;
-	return (double)btime + (double)ticks / (double)hz;
+	if (clock_gettime(CLOCK_REALTIME, &real) || clock_gettime(CLOCK_BOOTTIME, &boot))
+		return 0;
+	return ((double)real.tv_sec + (double)real.tv_nsec / 1e9) -
+	       ((double)boot.tv_sec + (double)boot.tv_nsec / 1e9) + (double)ticks / (double)hz;
 }
 
 int xio_metrics_add_process_collector(struct xio_metrics *m,

@@ -58,13 +58,15 @@ for f in files:
     docs[f] = [d for d in yaml.safe_load_all(f.read_text()) if d is not None]
     assert docs[f], f"{f}: empty"
 k8s = docs[src / "deploy/k8s/xio.yaml"]
-kinds = {d["kind"] for d in k8s}
+kinds = {d["kind"] for d in k8s + docs[src / "deploy/k8s/servicemonitor.yaml"]}
 need = {"Deployment", "ConfigMap", "Secret", "PersistentVolumeClaim", "Service", "ServiceMonitor"}
 assert need <= kinds, f"k8s lacks {need - kinds}"
 dep = next(d for d in k8s if d["kind"] == "Deployment")
 c = dep["spec"]["template"]["spec"]["containers"][0]
 assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
 assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+# a locally built image must not be pulled: :latest defaults to Always
+assert c.get("imagePullPolicy") == "IfNotPresent", c.get("imagePullPolicy")
 cm = next(d for d in k8s if d["kind"] == "ConfigMap")
 (tmp / "k8s-xio.yaml").write_text(cm["data"]["xio.yaml"])
 compose = docs[src / "deploy/compose.yaml"][0]
@@ -80,10 +82,17 @@ print(f"parsed {len(files)} YAML files and the JSON files")
 PY
 ok "deploy YAML and JSON parse; k8s has its kinds and /healthz, /readyz probes"
 
-# 3. the ConfigMap's config is valid XIO config
+# 3. the ConfigMap's config and the image's are valid XIO config
 XIO_API_TOKEN=dummy-token-for-check "$BIN" check-config "$tmp/k8s-xio.yaml" >/dev/null ||
   fail "the ConfigMap's xio.yaml does not pass xio check-config"
-ok "ConfigMap xio.yaml passes xio check-config"
+"$BIN" check-config "$SRC/deploy/container.yaml" >/dev/null ||
+  fail "deploy/container.yaml does not pass xio check-config"
+# The image sets no XIO_* variable: one would silently win over every
+# config file mounted over /etc/xio/xio.yaml.
+if grep -E '^ENV .*XIO_|^ +XIO_[A-Z_]+=' "$SRC/deploy/Dockerfile"; then
+  fail "deploy/Dockerfile sets XIO_* variables, which override mounted configs"
+fi
+ok "ConfigMap xio.yaml and deploy/container.yaml pass xio check-config"
 
 # 4. metric names used by the dashboard and alerts exist
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
@@ -98,7 +107,16 @@ curl -s -H 'Authorization: Bearer tok-tok' "http://127.0.0.1:$port/api/consilium
 for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/metrics" | grep -q '^xio_chat_messages_total' &&
   curl -s "http://127.0.0.1:$port/metrics" | grep -q '^xio_http_responses_total' && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$port/metrics" > "$tmp/metrics.txt" || fail "no /metrics"
+# The image's HEALTHCHECK command, run as the image's /bin/sh would run it:
+# healthy against the live server, unhealthy once it is gone.
+hc=$(sed -n 's/^HEALTHCHECK .* CMD //p' "$SRC/deploy/Dockerfile")
+[ -n "$hc" ] || fail "no HEALTHCHECK in deploy/Dockerfile"
+XIO_HTTP_PORT=$port timeout 5 sh -c "$hc" || fail "the HEALTHCHECK fails against a healthy xio: $hc"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+if XIO_HTTP_PORT=$port timeout 5 sh -c "$hc" 2>/dev/null; then
+  fail "the HEALTHCHECK passes with xio stopped: $hc"
+fi
+ok "the Dockerfile's HEALTHCHECK tells a running xio from a stopped one"
 missing=0
 for m in $(grep -oE 'xio_[a-z_]+' "$tmp/exprs.txt" | sed -E 's/_(bucket|sum|count)$//' | sort -u); do
   grep -qE "^(# TYPE )?$m(_bucket|_sum|_count)?[ {]" "$tmp/metrics.txt" || { echo "missing metric: $m"; missing=1; }
