@@ -6,7 +6,19 @@
 #include "telegram/tg.h"
 #include "wire.h"
 
+#include <stdio.h>
 #include <string.h>
+
+static int telegram_ready_cb(void *ud, char *why, size_t whylen)
+{
+	struct xio_app *app = ud;
+
+	if (!app->tg) {
+		snprintf(why, whylen, "not started");
+		return 0;
+	}
+	return xio_tg_ready(app->tg, why, whylen);
+}
 
 static int wanted(const struct xio_config *cfg)
 {
@@ -48,6 +60,8 @@ int xio_wire_telegram_start(struct xio_app *app, struct xio_err *err)
 	rc = xio_poster_add(&app->poster, xio_tg_chat(app->tg));
 	if (rc)
 		return xio_err_set(err, rc, "telegram: too many chat adapters");
+	if (app->http)
+		xio_http_server_add_ready_probe(app->http, "telegram", telegram_ready_cb, app);
 	return xio_tg_start(app->tg, err);
 }
 

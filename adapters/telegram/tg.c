@@ -1113,6 +1113,7 @@ static void retry_later(struct xio_tg *tg, const char *what, const char *why)
 		tg->backoff_ms = BACKOFF_MAX_MS;
 	xio_logf(tg->log, XIO_LOG_ERROR, "telegram", "%s: %s; retrying in %lld ms", what, why,
 		 (long long)tg->backoff_ms);
+	snprintf(tg->last_error, sizeof(tg->last_error), "%s: %s", what, why);
 	uv_timer_start(&tg->ctl_timer, ctl_timer_cb, (uint64_t)tg->backoff_ms, 0);
 }
 
@@ -1558,6 +1559,20 @@ void xio_tg_free(struct xio_tg *tg)
 	uv_timer_stop(&tg->ctl_timer);
 	uv_close((uv_handle_t *)&tg->send_timer, timer_close_cb);
 	uv_close((uv_handle_t *)&tg->ctl_timer, timer_close_cb);
+}
+
+int xio_tg_ready(const struct xio_tg *tg, char *why, size_t whylen)
+{
+	if (tg->step != START_POLL && tg->step != START_DONE) {
+		snprintf(why, whylen, "not connected yet%s%s", tg->backoff_ms ? "; " : "",
+			 tg->backoff_ms ? tg->last_error : "");
+		return 0;
+	}
+	if (tg->backoff_ms) {
+		snprintf(why, whylen, "%s", tg->last_error);
+		return 0;
+	}
+	return 1;
 }
 
 void xio_tg_stats(const struct xio_tg *tg, struct xio_tg_stats *st)

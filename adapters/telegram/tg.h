@@ -155,6 +155,14 @@ int xio_tg_start(struct xio_tg *tg, struct xio_err *err);
  */
 void xio_tg_free(struct xio_tg *tg);
 
+/*
+ * 1 when the adapter takes updates: getMe and setWebhook/deleteWebhook went
+ * through and the last Bot API call of the start-up or of polling did not
+ * fail.  Else 0, with why (NUL-terminated, cut to whylen) naming the call
+ * and the Bot API's or the transport's answer, for /readyz.
+ */
+int xio_tg_ready(const struct xio_tg *tg, char *why, size_t whylen);
+
 /* The chat port of the adapter ("telegram"). */
 struct xio_chat xio_tg_chat(struct xio_tg *tg);
 

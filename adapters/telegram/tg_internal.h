@@ -88,6 +88,8 @@ struct xio_tg {
 	int timers_open;
 	enum start_step step;
 	int64_t backoff_ms;
+	/* the failure behind backoff_ms, for /readyz */
+	char last_error[160];
 	int64_t offset;
 	uint64_t poll_id;
 	int polling;

@@ -270,13 +270,47 @@ def lost_answers(tmp):
         fake.stop()
 
 
+def readyz(xio):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{xio.http_port}/readyz", timeout=2) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return None, ""
+
+
+def readiness(tmp):
+    """/readyz follows the Bot API: 503 naming telegram while getMe is
+    refused (a wrong token), 200 once it goes through."""
+    fake = FakeTelegram([(MAIN_TOKEN, "xio_bot")], 0, 0, 0)
+    xio = Xio(tmp, fake, os.path.join(tmp, "ready.db"), extra={"telegram.bot_token": "999:wrong"},
+              name="ready-bad").start()
+    try:
+        wait_until("a 503 from /readyz", lambda: readyz(xio)[0] == 503)
+        code, body = readyz(xio)
+        check(json.loads(body).get("not_ready") == ["telegram"], f"/readyz does not name telegram: {body}")
+        with open(xio.log) as f:
+            check("not ready: telegram: not connected yet; getMe: 401 Unauthorized" in f.read(),
+                  "the log does not say why telegram is not ready")
+        xio.stop()
+        ok("/readyz answers 503 naming telegram while getMe is refused, the log says why")
+        xio = Xio(tmp, fake, os.path.join(tmp, "ready.db"), name="ready-good").start()
+        wait_until("a 200 from /readyz", lambda: readyz(xio)[0] == 200)
+        xio.stop()
+        ok("/readyz answers 200 once Telegram is connected")
+    finally:
+        xio.kill()
+        fake.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="xio-tg-")
-    which = sys.argv[1:] or ["forum", "webhook", "edge", "lost"]
+    which = sys.argv[1:] or ["forum", "webhook", "edge", "lost", "ready"]
     try:
         for name in which:
             {"forum": forum_polling, "webhook": group_webhook_personas, "edge": edge_cases,
-             "lost": lost_answers}[name](tmp)
+             "lost": lost_answers, "ready": readiness}[name](tmp)
     except Fail as e:
         print(f"FAIL: {e}")
         for f in sorted(os.listdir(tmp)):
