@@ -1205,6 +1205,37 @@ static size_t channel_open(struct xio_slack *s, const char *chan, char **keys, c
 	return found;
 }
 
+/* Follow-up commands act on an approved decision's tasks, which outlive
+ * the consilium: with none open, `/xio done 2` means the channel's latest
+ * closed one.  Returns its thread key (caller frees) or NULL. */
+static char *channel_latest_closed(struct xio_slack *s, const char *chan, const char *line)
+{
+	static const char *const followup[] = { "/done", "/snooze", "/remind", "/export", "/tasks",
+						NULL };
+	struct xio_list_filter f = { 0 };
+	struct xio_consilium_row *rows = NULL;
+	struct xio_err err = { 0 };
+	char chat[300], *key = NULL;
+	size_t n = 0, i, len;
+
+	for (i = 0; followup[i]; i++) {
+		len = strlen(followup[i]);
+		if (!strncmp(line, followup[i], len) && (line[len] == '\0' || line[len] == ' '))
+			break;
+	}
+	if (!followup[i])
+		return NULL;
+	snprintf(chat, sizeof(chat), "slack:%s", chan);
+	f.chat = chat;
+	f.phase = "closed";
+	f.limit = 1;
+	if (s->store->ops->consiliums_list(s->store->impl, &f, &rows, &n, &err) == 0 && n == 1 &&
+	    rows[0].thread_key)
+		key = strdup(rows[0].thread_key);
+	xio_consilium_rows_free(rows, n);
+	return key;
+}
+
 static void apply(struct xio_slack *s, struct inbound *in)
 {
 	struct xio_inbound x = { 0 };
@@ -1235,7 +1266,9 @@ static void apply(struct xio_slack *s, struct inbound *in)
 		snprintf(tkey, sizeof(tkey), "slack:%s:%s", in->channel, thread);
 		if (strncmp(line, "/consilium", 10) && strncmp(line, "/help", 5))
 			n = channel_open(s, in->channel, keys, qs, 8);
-		if (n == 1) {
+		if (n == 0 && (keys[0] = channel_latest_closed(s, in->channel, line))) {
+			snprintf(tkey, sizeof(tkey), "%s", keys[0]);
+		} else if (n == 1) {
 			snprintf(tkey, sizeof(tkey), "%s", keys[0]);
 		} else if (n > 1) {
 			struct xio_buf list;

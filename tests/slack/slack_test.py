@@ -293,6 +293,16 @@ def scenario_full(tmp, mode):
                     fail(f"stored transcript differs: {g} != {r}")
             fail(f"stored transcript length {len(got)} != {len(want)}")
         print("ok - stored transcript equals the console run's")
+        # After /approve the consilium is closed; `/xio done 1` still
+        # reaches its tasks, as no other consilium is open in the channel.
+        done_before = sql(w.db, "select count(*) from tasks where status='done'")
+        r = w.ctl("command", {"user": USERS["Carol"], "channel": CHANNEL, "text": "done 1",
+                              "via": "http" if mode == "events" else "socket"})
+        if mode == "events" and r.get("status") != 200:
+            fail(f"/xio done 1 refused: {r}")
+        wait_for(lambda: sql(w.db, "select count(*) from tasks where status='done'") == done_before + 1,
+                 "/xio done 1 to close task 1 of the approved decision")
+        print("ok - /xio done 1 reaches the channel's approved decision")
         if mode == "socket":
             st = w.ctl("state")
             if st["pending"]:
@@ -314,6 +324,13 @@ def settle(w, quiet=0.5):
         if n != last:
             last, since = n, time.time()
         time.sleep(0.05)
+
+
+def sql(db, query):
+    c = sqlite3.connect(db)
+    v = c.execute(query).fetchone()[0]
+    c.close()
+    return v
 
 
 def count_rows(db, table):
