@@ -383,6 +383,52 @@ static void test_amend_task_fields(void **state)
 	assert_int_equal(f->c->phase, XIO_PHASE_APPROVAL);
 }
 
+static void approve_draft(struct fx *f)
+{
+	start(f, "Q?");
+	ev(f, XIO_EV_COMMAND, "Alice", "/decide");
+	decide_ready(f);
+	ev(f, XIO_EV_COMMAND, "Alice", "/approve");
+	assert_string_equal(f->c->outcome, "approved");
+}
+
+/* /done without a task closes only the author's own; someone else's is
+ * asked about, even when it is the only one open. */
+static void test_done_without_task_asks_unless_own(void **state)
+{
+	struct fx *f = *state;
+
+	approve_draft(f); /* one task: "Write plan", Bob's */
+	ev(f, XIO_EV_COMMAND, "Alice", "/done");
+	assert_true(posted(f, "Which task?"));
+	assert_true(posted(f, "1. Write plan"));
+	assert_false(has_action(f, XIO_ACT_TASK_STATUS));
+	assert_string_equal(task_field(f, 1, "status"), "open");
+	ev(f, XIO_EV_COMMAND, "bob", "/done");
+	assert_true(posted(f, "Done: “Write plan”"));
+	assert_string_equal(task_field(f, 1, "status"), "done");
+}
+
+/* A done task is not reopened by /snooze nor reminded of by /remind. */
+static void test_snooze_remind_done_task_refused(void **state)
+{
+	struct fx *f = *state;
+
+	approve_draft(f);
+	ev(f, XIO_EV_COMMAND, "Bob", "/done 1");
+	ev(f, XIO_EV_COMMAND, "Bob", "/snooze 1 1d");
+	assert_true(posted(f, "“Write plan” is already done"));
+	assert_false(has_action(f, XIO_ACT_SCHEDULE));
+	assert_false(has_action(f, XIO_ACT_TASK_STATUS));
+	assert_string_equal(task_field(f, 1, "status"), "done");
+	ev(f, XIO_EV_COMMAND, "Bob", "/remind 1 in 3 hours");
+	assert_true(posted(f, "“Write plan” is already done"));
+	assert_false(has_action(f, XIO_ACT_SCHEDULE));
+	ev(f, XIO_EV_COMMAND, "Bob", "/done 1");
+	assert_true(posted(f, "already done"));
+	assert_false(has_action(f, XIO_ACT_TASK_STATUS));
+}
+
 static void test_state_round_trip(void **state)
 {
 	struct fx *f = *state;
@@ -578,6 +624,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_info_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amend_task_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done_without_task_asks_unless_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snooze_remind_done_task_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_without_llm_falls_back, setup, teardown),
