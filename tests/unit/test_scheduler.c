@@ -537,7 +537,7 @@ static void test_commands_outside_followup(void **state)
 	say(&f, "t:1", "Bob", "/done");
 	assert_int_equal(f.store.ops->outbox_list(f.store.impl, 0, &v, &n, &err), 0);
 	for (i = 0; i < n; i++) {
-		if (strstr(v[i].payload, "nothing to done"))
+		if (strstr(v[i].payload, "/done works in a consilium"))
 			found |= 1;
 		if (strstr(v[i].payload, "No task matches"))
 			found |= 2;
