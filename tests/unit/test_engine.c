@@ -429,6 +429,22 @@ static void test_snooze_remind_done_task_refused(void **state)
 	assert_false(has_action(f, XIO_ACT_TASK_STATUS));
 }
 
+/* /export without a tracker says so instead of promising an export that
+ * the outbox would skip. */
+static void test_export_needs_a_tracker(void **state)
+{
+	struct fx *f = *state;
+
+	approve_draft(f);
+	ev(f, XIO_EV_COMMAND, "Bob", "/export");
+	assert_true(posted(f, "Export to Notion is not configured"));
+	assert_false(has_action(f, XIO_ACT_EXPORT));
+	f->eng.can_export = 1;
+	ev(f, XIO_EV_COMMAND, "Bob", "/export");
+	assert_true(posted(f, "asked for the export again"));
+	assert_true(has_action(f, XIO_ACT_EXPORT));
+}
+
 static void test_state_round_trip(void **state)
 {
 	struct fx *f = *state;
@@ -626,6 +642,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_amend_task_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_done_without_task_asks_unless_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snooze_remind_done_task_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export_needs_a_tracker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_without_llm_falls_back, setup, teardown),
