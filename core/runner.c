@@ -635,6 +635,55 @@ static int answer_closed(struct xio_runner *r, const struct xio_inbound *in,
 	return rc;
 }
 
+/*
+ * While a new consilium runs in a thread, /done, /snooze, /remind and
+ * /export are about the decision approved before it: finds the thread's
+ * most recent approved consilium other than open (tasks are only stored for
+ * drafted decisions, so their rows name the candidates).  Sets *out (caller
+ * frees) or leaves it NULL when there is none; returns 0 or a store error.
+ */
+static int latest_approved(struct xio_runner *r, const char *thread_key, int64_t open,
+			   struct xio_consilium **out, struct xio_err *err)
+{
+	struct xio_task_row *v = NULL;
+	size_t n = 0, i;
+	int64_t tried = 0;
+	int rc;
+
+	*out = NULL;
+	rc = r->store->ops->tasks_of_thread(r->store->impl, thread_key, &v, &n, err);
+	/* rows come oldest consilium first: walk back from the newest */
+	for (i = n; !rc && !*out && i-- > 0;) {
+		struct xio_consilium *c;
+
+		if (v[i].consilium_id == open || v[i].consilium_id == tried)
+			continue;
+		tried = v[i].consilium_id;
+		c = xio_runner_load(r, tried, err);
+		if (!c) {
+			rc = err && err->code ? err->code : XIO_EIO;
+			break;
+		}
+		if (c->phase == XIO_PHASE_CLOSED && c->outcome && !strcmp(c->outcome, "approved"))
+			*out = c;
+		else
+			xio_consilium_free(c);
+	}
+	xio_task_rows_free(v, n);
+	return rc;
+}
+
+/* 1 when cmd, typed in a consilium c that has no tasks of its own yet, is
+ * a follow-up of an earlier decision rather than of c. */
+static int followup_elsewhere(const struct xio_command *cmd, const struct xio_consilium *c)
+{
+	if (!cmd || !cmd->followup || cmd == &xio_command_tasks)
+		return 0; /* /tasks in a running consilium is about its draft */
+	if (c->phase == XIO_PHASE_CLOSED)
+		return 0;
+	return !c->tasks || json_object_array_length(c->tasks) == 0;
+}
+
 int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct xio_err *err)
 {
 	int64_t consilium_id;
@@ -694,6 +743,17 @@ int xio_runner_input_routed(struct xio_runner *r, const struct xio_inbound *in,
 	}
 	c->id = row.id;
 	c->step = row.step;
+	if (followup_elsewhere(cmd, c)) {
+		struct xio_consilium *prev = NULL;
+
+		rc = latest_approved(r, in->thread_key, c->id, &prev, err);
+		if (rc)
+			goto out;
+		if (prev) {
+			xio_consilium_free(c);
+			c = prev;
+		}
+	}
 	ev.kind = cmd || unknown ? XIO_EV_COMMAND : XIO_EV_MESSAGE;
 	ev.now = now;
 	ev.author = in->author;

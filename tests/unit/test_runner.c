@@ -114,6 +114,14 @@ static int f_consilium_find_latest(void *impl, const char *tk, struct xio_consil
 	return REAL(w)->consilium_find_latest(RIMPL(w), tk, out, err);
 }
 
+static int f_tasks_of_thread(void *impl, const char *tk, struct xio_task_row **out, size_t *n,
+			     struct xio_err *err)
+{
+	struct faulty *w = impl;
+
+	return REAL(w)->tasks_of_thread(RIMPL(w), tk, out, n, err);
+}
+
 static int f_consilium_ids(void *impl, int open_only, int64_t **ids, size_t *n, struct xio_err *err)
 {
 	struct faulty *w = impl;
@@ -246,6 +254,7 @@ static const struct xio_store_ops faulty_ops = {
 	.consilium_get = f_consilium_get,
 	.consilium_find_open = f_consilium_find_open,
 	.consilium_find_latest = f_consilium_find_latest,
+	.tasks_of_thread = f_tasks_of_thread,
 	.consilium_ids = f_consilium_ids,
 	.consilium_next_wake = f_consilium_next_wake,
 	.message_append = f_message_append,
