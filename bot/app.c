@@ -276,6 +276,7 @@ int xio_app_init(struct xio_app *app, struct xio_config *cfg, const struct xio_a
 	rc = xio_wire_notion_start(app, err);
 	if (rc)
 		return rc;
+	app->eng.can_export = xio_outbox_handles(app->outbox, "export");
 
 	if (o->console) {
 		struct xio_console_opts co = { 0 };

@@ -162,6 +162,10 @@ struct xio_engine {
 	int64_t human_timeout_ms;
 	int require_approval;
 	int ai_experts;             /* an LLM is configured: AI personas join */
+	int can_export;             /* an "export" outbox handler is registered
+				     * (a tracker such as Notion): without one
+				     * /export says so instead of queueing a
+				     * row nothing performs */
 	/* Checks an amended decision log and tasks against the schemas; NULL
 	 * accepts everything.  Must be deterministic (the step is pure). */
 	int (*validate)(void *ud, json_object *log, json_object *tasks, struct xio_err *err);

@@ -79,7 +79,7 @@ static void list_open(struct xio_cmd_ctx *x, struct xio_buf *b, int only_matchin
 int engine_find_task(struct xio_cmd_ctx *x, const char *sel)
 {
 	size_t i, n = json_object_array_length(x->c->tasks);
-	int found = -1, count = 0;
+	int found = -1, count = 0, ask = 0;
 	struct xio_buf b;
 	char *end;
 
@@ -110,22 +110,29 @@ int engine_find_task(struct xio_cmd_ctx *x, const char *sel)
 			count++;
 		}
 	}
-	if (!*sel && count > 1) {
-		/* no name given: the author's own open task, if only one */
+	if (!*sel && count > 0) {
+		/* no name given: the author's own open task, if only one; the
+		 * only open task of someone else is not closed unasked */
 		int mine = -1, nmine = 0;
 
 		for (i = 0; i < n; i++) {
 			json_object *t = json_object_array_get_idx(x->c->tasks, i);
 
-			if (is_open(t) && strcasecmp(tstr(t, "owner"), x->author) == 0) {
+			const char *owner = tstr(t, "owner");
+
+			/* drafts amended before the @ was dropped keep "@Carol" */
+			if (*owner == '@')
+				owner++;
+			if (is_open(t) && strcasecmp(owner, x->author) == 0) {
 				mine = (int)i;
 				nmine++;
 			}
 		}
 		if (nmine == 1)
 			return mine;
+		ask = 1;
 	}
-	if (count == 1)
+	if (count == 1 && !ask)
 		return found;
 	xio_buf_init(&b, 0);
 	if (count == 0 && *sel) {
@@ -211,9 +218,23 @@ int engine_split_when(struct xio_cmd_ctx *x, char *sel, size_t n, int64_t *at)
 	return 0;
 }
 
+int engine_task_finished(struct xio_cmd_ctx *x, int idx)
+{
+	json_object *t = json_object_array_get_idx(x->c->tasks, (size_t)idx);
+	const char *st = tstr(t, "status");
+
+	if (is_open(t))
+		return 0;
+	engine_say(x, XIO_ROLE_SCRIBE,
+		   !strcmp(st, "cancelled") ? "cmd.followup.cancelled" : "cmd.done.already", "title",
+		   tstr(t, "title"), NULL);
+	return 1;
+}
+
 int engine_task_at(struct xio_cmd_ctx *x, int64_t *at)
 {
 	char sel[256];
+	int idx;
 
 	if (!engine_followup_ready(x))
 		return -1;
@@ -225,7 +246,10 @@ int engine_task_at(struct xio_cmd_ctx *x, int64_t *at)
 		engine_say(x, XIO_ROLE_SCRIBE, "cmd.snooze.past", NULL);
 		return -1;
 	}
-	return engine_find_task(x, sel);
+	idx = engine_find_task(x, sel);
+	if (idx >= 0 && engine_task_finished(x, idx))
+		return -1;
+	return idx;
 }
 
 void engine_say_task_when(struct xio_cmd_ctx *x, const char *key, int idx, int64_t at)

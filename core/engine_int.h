@@ -38,9 +38,14 @@ void engine_set_task_status(struct xio_cmd_ctx *x, int idx, const char *status);
  * the selector in sel (n bytes) and the time in *at, 0 if no time. */
 int engine_split_when(struct xio_cmd_ctx *x, char *sel, size_t n, int64_t *at);
 
+/* 1 after telling the thread that task idx is already done (or cancelled),
+ * 0 when it is still open. */
+int engine_task_finished(struct xio_cmd_ctx *x, int idx);
+
 /* For /snooze and /remind: the task and time in x->args "[task] <when>".
  * Returns the task's index with *at set, or -1 after telling the thread
- * what is wrong (not approved, no time, a past time, no such task). */
+ * what is wrong (not approved, no time, a past time, no such task, a task
+ * already done). */
 int engine_task_at(struct xio_cmd_ctx *x, int64_t *at);
 
 /* Posts catalogue text key as the Scribe, with task idx's "title" and the

@@ -1651,6 +1651,33 @@ out:
 	return out;
 }
 
+/* ---- markers ---- */
+
+int xio_extract_is_marker(const char *word, size_t len)
+{
+	/* the lexicons' own "word:" phrases, so a marker the extractor learns
+	 * is never mistaken for a speaker */
+	static const char *const *const lexicons[] = {
+		xio_extract_lex_decision_strong, xio_extract_lex_decision_label,
+		xio_extract_lex_pro, xio_extract_lex_con, xio_extract_lex_risk,
+		xio_extract_lex_mitigation, xio_extract_lex_label, xio_extract_lex_marker,
+	};
+	char folded[64];
+	size_t i;
+	const char *const *w;
+
+	if (!len || len + 2 > sizeof(folded))
+		return 0;
+	xio_dates_fold(folded, word, len);
+	folded[len] = ':';
+	folded[len + 1] = '\0';
+	for (i = 0; i < XIO_ARRAY_LEN(lexicons); i++)
+		for (w = lexicons[i]; *w; w++)
+			if (!strcmp(*w, folded))
+				return 1;
+	return 0;
+}
+
 /* ---- transcripts ---- */
 
 /* Length of "Name" when line starts "Name: ", else 0. */

@@ -30,6 +30,7 @@ extern const char *const xio_extract_lex_impact_low[];
 extern const char *const xio_extract_lex_prob_high[];
 extern const char *const xio_extract_lex_prob_low[];
 extern const char *const xio_extract_lex_label[];           /* "action item:", "todo:" */
+extern const char *const xio_extract_lex_marker[];          /* "note:", "plan:": no speaker */
 extern const char *const xio_extract_lex_self[];            /* "i'll", "я сделаю" */
 extern const char *const xio_extract_lex_self_verb_ru[];    /* "сделаю", "подготовлю" */
 extern const char *const xio_extract_lex_self_not[];        /* "i'll think", "я думаю" */

@@ -107,6 +107,15 @@ const char *const xio_extract_lex_label[] = {
 	"экшн:", "поручение:", "следующий шаг:", NULL
 };
 
+/* Line openers that no lexicon above reads but that are no speaker's name
+ * either: a console line "Plan: ..." is its author's own message. */
+const char *const xio_extract_lex_marker[] = {
+	"note:", "notes:", "plan:", "summary:", "conclusion:", "update:", "fyi:",
+	"important:", "question:", "idea:", "proposal:", "problem:", "issue:", "context:",
+	"заметка:", "примечание:", "план:", "вывод:", "выводы:", "резюме:", "важно:",
+	"вопрос:", "идея:", "предложение:", "проблема:", "контекст:", NULL
+};
+
 const char *const xio_extract_lex_self[] = {
 	"i'll", "i will", "i'm going to", "i am going to", "i'm gonna", "let me",
 	"i can take", "i'll take", "i take", "i'm on it", "on me", "i can do",

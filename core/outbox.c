@@ -286,7 +286,8 @@ void xio_outbox_kick(struct xio_outbox *ob)
 	uv_timer_start(&ob->timer, timer_cb, 0, 0);
 }
 
-static const struct xio_outbox_handler *handler_for(struct xio_outbox *ob, const char *kind)
+static const struct xio_outbox_handler *handler_for(const struct xio_outbox *ob,
+						   const char *kind)
 {
 	size_t i;
 
@@ -294,6 +295,11 @@ static const struct xio_outbox_handler *handler_for(struct xio_outbox *ob, const
 		if (strcmp(ob->handlers[i]->kind, kind) == 0)
 			return ob->handlers[i];
 	return NULL;
+}
+
+int xio_outbox_handles(const struct xio_outbox *ob, const char *kind)
+{
+	return ob && handler_for(ob, kind) != NULL;
 }
 
 static int is_running(struct xio_outbox *ob, int64_t cid)

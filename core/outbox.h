@@ -71,6 +71,11 @@ void xio_outbox_free(struct xio_outbox *ob);
  * line (e.g. "export" when no tracker is configured). */
 int xio_outbox_register(struct xio_outbox *ob, const struct xio_outbox_handler *h);
 
+/* 1 when a handler of kind is registered (ob may be NULL: 0), so that a
+ * command can say an effect is not configured rather than queue a row the
+ * outbox would skip. */
+int xio_outbox_handles(const struct xio_outbox *ob, const char *kind);
+
 /*
  * Queues a small durable value (the store's kv) to be written in the same
  * transaction as the outcomes reported after it — a handler records what it

@@ -4,6 +4,7 @@
 #include "runner.h"
 #include "api_events.h"
 #include "commands.h"
+#include "scheduler.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -519,16 +520,64 @@ out:
 	return rc;
 }
 
-/* Answers in a thread that has no open consilium. */
-static int answer_idle(struct xio_runner *r, const struct xio_inbound *in, const char *cmd_name,
-		       int64_t now, struct xio_err *err)
+/* The local date an approved decision was approved on ("" if unknown). */
+static void approved_on(const struct xio_runner *r, const struct xio_consilium *c, char *buf,
+			size_t n)
+{
+	json_object *v;
+	int64_t at;
+
+	buf[0] = '\0';
+	if (c->decision && json_object_object_get_ex(c->decision, "updated_at", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    !xio_sched_due_ms(json_object_get_string(v), r->eng->tz, &at)) {
+		xio_sched_format_local(r->eng->tz, at, buf, n);
+		if (strlen(buf) > 10)
+			buf[10] = '\0'; /* the date, not the minute */
+	}
+}
+
+/* The text for a command in a thread without an open consilium: the
+ * usage, an unknown name, or what became of the thread's last consilium
+ * (last, may be NULL).  Caller frees; NULL when out of memory. */
+static char *idle_text(struct xio_runner *r, const char *lang, const struct xio_command *cmd,
+		       const char *name, const struct xio_consilium *last)
+{
+	const struct xio_i18n *t = r->eng->i18n;
+	char date[32];
+
+	if (!cmd && name)
+		return xio_i18n_fmt(t, lang, "cmd.unknown", "name", name, NULL);
+	if (!cmd)
+		return xio_i18n_fmt(t, lang, "cmd.idle", NULL);
+	if (cmd == &xio_command_consilium)
+		return xio_i18n_fmt(t, lang, "cmd.usage", "usage", cmd->usage, NULL);
+	if (last && last->phase == XIO_PHASE_CLOSED && last->outcome &&
+	    !strcmp(last->outcome, "approved")) {
+		approved_on(r, last, date, sizeof(date));
+		return xio_i18n_fmt(t, lang, *date ? "cmd.closed.approved_on" : "cmd.closed.approved",
+				    "question", last->question ? last->question : "", "date", date,
+				    "name", cmd->name, NULL);
+	}
+	if (last && last->phase == XIO_PHASE_CLOSED)
+		return xio_i18n_fmt(t, lang, "cmd.closed.stopped", "question",
+				    last->question ? last->question : "", "name", cmd->name, NULL);
+	return xio_i18n_fmt(t, lang, "cmd.idle_command", "name", cmd->name, NULL);
+}
+
+/* Answers in a thread that has no open consilium; last is the thread's
+ * latest (closed) one, or NULL. */
+static int answer_idle(struct xio_runner *r, const struct xio_inbound *in,
+		       const struct xio_command *cmd, const char *name,
+		       const struct xio_consilium *last, int64_t now, struct xio_err *err)
 {
 	const struct xio_persona *mod = xio_personas_by_role(r->eng->personas, XIO_ROLE_MODERATOR);
-	const char *lang = xio_detect_lang(in->lang ? in->lang : r->eng->language, in->text);
+	const char *lang = last && *last->lang ? last->lang
+			   : xio_detect_lang(in->lang ? in->lang : r->eng->language, in->text);
 	char key[300], *text;
 	int rc;
 
-	if (cmd_name && strcmp(cmd_name, "help") == 0) {
+	if (cmd == &xio_command_help) {
 		/* /help works everywhere: run it on a scratch consilium */
 		struct xio_consilium *c = xio_consilium_new();
 		struct xio_actions a;
@@ -551,8 +600,7 @@ static int answer_idle(struct xio_runner *r, const struct xio_inbound *in, const
 		xio_consilium_free(c);
 		return rc;
 	}
-	text = cmd_name ? xio_i18n_fmt(r->eng->i18n, lang, "cmd.idle_command", "name", cmd_name, NULL)
-			: xio_i18n_fmt(r->eng->i18n, lang, "cmd.idle", NULL);
+	text = idle_text(r, lang, cmd, name, last);
 	if (!text)
 		return xio_err_set(err, XIO_ENOMEM, "out of memory");
 	snprintf(key, sizeof(key), "in:%s:0", in->msg_id);
@@ -560,6 +608,80 @@ static int answer_idle(struct xio_runner *r, const struct xio_inbound *in, const
 			mod ? mod->id : "moderator", text, now, err);
 	free(text);
 	return rc;
+}
+
+/* A command in a thread without an open consilium: answered with what
+ * became of the thread's last one, when there was one. */
+static int answer_closed(struct xio_runner *r, const struct xio_inbound *in,
+			 const struct xio_command *cmd, const char *name, int64_t now,
+			 struct xio_err *err)
+{
+	struct xio_consilium_row row = { 0 };
+	struct xio_consilium *last = NULL;
+	struct xio_err perr;
+	int rc = r->store->ops->consilium_find_latest(r->store->impl, in->thread_key, &row, err);
+
+	if (rc == XIO_ENOTFOUND) {
+		rc = 0;
+	} else if (!rc && !(last = xio_consilium_from_json(row.state_json, &perr))) {
+		/* a damaged old state must not cost the answer */
+		xio_logf(r->log, XIO_LOG_WARN, "runner", "consilium %lld: %s", (long long)row.id,
+			 perr.msg);
+	}
+	if (!rc)
+		rc = answer_idle(r, in, cmd, name, last, now, err);
+	xio_consilium_free(last);
+	xio_consilium_row_release(&row);
+	return rc;
+}
+
+/*
+ * While a new consilium runs in a thread, /done, /snooze, /remind and
+ * /export are about the decision approved before it: finds the thread's
+ * most recent approved consilium other than open (tasks are only stored for
+ * drafted decisions, so their rows name the candidates).  Sets *out (caller
+ * frees) or leaves it NULL when there is none; returns 0 or a store error.
+ */
+static int latest_approved(struct xio_runner *r, const char *thread_key, int64_t open,
+			   struct xio_consilium **out, struct xio_err *err)
+{
+	struct xio_task_row *v = NULL;
+	size_t n = 0, i;
+	int64_t tried = 0;
+	int rc;
+
+	*out = NULL;
+	rc = r->store->ops->tasks_of_thread(r->store->impl, thread_key, &v, &n, err);
+	/* rows come oldest consilium first: walk back from the newest */
+	for (i = n; !rc && !*out && i-- > 0;) {
+		struct xio_consilium *c;
+
+		if (v[i].consilium_id == open || v[i].consilium_id == tried)
+			continue;
+		tried = v[i].consilium_id;
+		c = xio_runner_load(r, tried, err);
+		if (!c) {
+			rc = err && err->code ? err->code : XIO_EIO;
+			break;
+		}
+		if (c->phase == XIO_PHASE_CLOSED && c->outcome && !strcmp(c->outcome, "approved"))
+			*out = c;
+		else
+			xio_consilium_free(c);
+	}
+	xio_task_rows_free(v, n);
+	return rc;
+}
+
+/* 1 when cmd, typed in a consilium c that has no tasks of its own yet, is
+ * a follow-up of an earlier decision rather than of c. */
+static int followup_elsewhere(const struct xio_command *cmd, const struct xio_consilium *c)
+{
+	if (!cmd || !cmd->followup || cmd == &xio_command_tasks)
+		return 0; /* /tasks in a running consilium is about its draft */
+	if (c->phase == XIO_PHASE_CLOSED)
+		return 0;
+	return !c->tasks || json_object_array_length(c->tasks) == 0;
 }
 
 int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct xio_err *err)
@@ -609,9 +731,9 @@ int xio_runner_input_routed(struct xio_runner *r, const struct xio_inbound *in,
 		if (cmd == &xio_command_consilium && *args)
 			rc = open_consilium(r, in, args, now, consilium_id, err);
 		else if (cmd || unknown)
-			rc = answer_idle(r, in, cmd ? cmd->name : name, now, err);
+			rc = answer_closed(r, in, cmd, name, now, err);
 		else if (in->hint_when_idle)
-			rc = answer_idle(r, in, NULL, now, err);
+			rc = answer_idle(r, in, NULL, NULL, NULL, now, err);
 		goto out;
 	}
 	c = xio_consilium_from_json(row.state_json, err);
@@ -621,6 +743,17 @@ int xio_runner_input_routed(struct xio_runner *r, const struct xio_inbound *in,
 	}
 	c->id = row.id;
 	c->step = row.step;
+	if (followup_elsewhere(cmd, c)) {
+		struct xio_consilium *prev = NULL;
+
+		rc = latest_approved(r, in->thread_key, c->id, &prev, err);
+		if (rc)
+			goto out;
+		if (prev) {
+			xio_consilium_free(c);
+			c = prev;
+		}
+	}
 	ev.kind = cmd || unknown ? XIO_EV_COMMAND : XIO_EV_MESSAGE;
 	ev.now = now;
 	ev.author = in->author;

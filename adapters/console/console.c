@@ -3,6 +3,7 @@
  */
 #include "console.h"
 #include "buf.h"
+#include "extract.h"
 #include "resource.h"
 
 #include <ctype.h>
@@ -292,7 +293,9 @@ static void pause_reading(struct xio_console *c)
 
 /*
  * "Name: text" speaks as Name when Name looks like a person's name: starts
- * with a letter, at most three words and 40 bytes, no URL-like colon use.
+ * with a letter, at most three words and 40 bytes, no URL-like colon use,
+ * and is no marker the extractor reads ("Decision:", "TODO:", "Итог:"),
+ * which stays in the line of whoever typed it.
  */
 static size_t speaker_prefix(const char *s)
 {
@@ -304,7 +307,9 @@ static size_t speaker_prefix(const char *s)
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch == ':')
-			return s[i + 1] == ' ' || s[i + 1] == '\0' ? i : 0;
+			return (s[i + 1] == ' ' || s[i + 1] == '\0') && !xio_extract_is_marker(s, i)
+				       ? i
+				       : 0;
 		if (ch == ' ' && ++words > 3)
 			return 0;
 		if (!(isalnum(ch) || ch >= 0x80 || ch == ' ' || ch == '.' || ch == '-' ||

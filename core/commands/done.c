@@ -15,7 +15,6 @@ static const char *title_of(struct xio_consilium *c, int idx)
 
 static void run(struct xio_cmd_ctx *x)
 {
-	json_object *t, *st;
 	int idx;
 
 	if (!engine_followup_ready(x))
@@ -23,12 +22,8 @@ static void run(struct xio_cmd_ctx *x)
 	idx = engine_find_task(x, x->args);
 	if (idx < 0)
 		return;
-	t = json_object_array_get_idx(x->c->tasks, (size_t)idx);
-	if (json_object_object_get_ex(t, "status", &st) &&
-	    strcmp(json_object_get_string(st), "done") == 0) {
-		engine_say(x, XIO_ROLE_SCRIBE, "cmd.done.already", "title", title_of(x->c, idx), NULL);
+	if (engine_task_finished(x, idx))
 		return;
-	}
 	engine_set_task_status(x, idx, "done");
 	engine_say(x, XIO_ROLE_SCRIBE, "cmd.done.ok", "title", title_of(x->c, idx), "name",
 		   x->author, NULL);

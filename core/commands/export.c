@@ -14,6 +14,10 @@ static void run(struct xio_cmd_ctx *x)
 		engine_say(x, XIO_ROLE_MODERATOR, "cmd.export.not_approved", NULL);
 		return;
 	}
+	if (!x->eng->can_export) {
+		engine_say(x, XIO_ROLE_MODERATOR, "cmd.export.not_configured", NULL);
+		return;
+	}
 	engine_say(x, XIO_ROLE_SCRIBE, "cmd.export.queued", "name", x->author, NULL);
 	engine_act(x->out, XIO_ACT_EXPORT, NULL, NULL, NULL);
 }

@@ -61,7 +61,7 @@ echo "ok - precedent recalled"
 printf 'hello there\n/frobnicate\n/help\n' |
   timeout 30 "$BIN" console --db "$tmp/empty.db" >"$out" 2>"$tmp/err.txt" || fail "idle run"
 grep -q 'no consilium in this thread yet' "$out" || fail "idle hint"
-grep -q 'nothing to frobnicate' "$out" || fail "unknown command hint"
+grep -q "I don't know the command /frobnicate" "$out" || fail "unknown command hint"
 grep -q '/consilium <question>' "$out" || fail "help"
 echo "ok - idle thread hints"
 echo "4 passed, 0 failed"

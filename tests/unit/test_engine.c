@@ -324,10 +324,125 @@ static void test_amend(void **state)
 	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 owner Dave");
 	assert_true(posted(f, "Write plan — owner: Dave"));
 	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 9 owner Dave");
-	assert_true(posted(f, "Usage"));
+	assert_true(posted(f, "There is no task 9 (the draft has 2)"));
 	ev(f, XIO_EV_COMMAND, "Alice", "/amend colour blue");
 	assert_true(posted(f, "Usage"));
 	assert_int_equal(f->c->phase, XIO_PHASE_APPROVAL);
+}
+
+/* Field k of task i (1-based) of the draft, "null" when JSON null. */
+static const char *task_field(struct fx *f, size_t i, const char *k)
+{
+	json_object *t = json_object_array_get_idx(f->c->tasks, i - 1), *v = NULL;
+
+	assert_non_null(t);
+	assert_true(json_object_object_get_ex(t, k, &v));
+	return v ? json_object_get_string(v) : "null";
+}
+
+/* /amend task n due|priority|owner: dates read like /snooze's, impossible
+ * and past ones refused by name, values people type accepted as typed. */
+static void test_amend_task_fields(void **state)
+{
+	struct fx *f = *state;
+
+	start(f, "Q?"); /* Monday 2025-11-24 16:00 UTC */
+	ev(f, XIO_EV_COMMAND, "Alice", "/decide");
+	decide_ready(f);
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 due 2026-02-30");
+	assert_true(posted(f, "“2026-02-30” is not a real date"));
+	assert_string_equal(task_field(f, 1, "due"), "2026-12-01");
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 due 2020-01-01");
+	assert_true(posted(f, "“2020-01-01” is in the past"));
+	assert_string_equal(task_field(f, 1, "due"), "2026-12-01");
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 due whenever");
+	assert_true(posted(f, "could not read “whenever” as a date"));
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 due next Friday");
+	assert_string_equal(task_field(f, 1, "due"), "2025-12-05");
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 due Friday");
+	assert_string_equal(task_field(f, 1, "due"), "2025-11-28");
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 due Dec 10");
+	assert_string_equal(task_field(f, 1, "due"), "2025-12-10");
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 due 2026-12-10 15:00");
+	assert_string_equal(task_field(f, 1, "due"), "2026-12-10T15:00:00+00:00");
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 due завтра");
+	assert_string_equal(task_field(f, 1, "due"), "2025-11-25");
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 due none");
+	assert_string_equal(task_field(f, 1, "due"), "null");
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 priority HIGH");
+	assert_string_equal(task_field(f, 1, "priority"), "high");
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 priority urgent");
+	assert_true(posted(f, "“urgent” is not a priority"));
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 STATUS Open");
+	assert_string_equal(task_field(f, 1, "status"), "open");
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 1 owner @Carol");
+	assert_string_equal(task_field(f, 1, "owner"), "Carol");
+	assert_true(posted(f, "owner: Carol;"));
+	ev(f, XIO_EV_COMMAND, "Alice", "/amend task 9 owner Zed");
+	assert_true(posted(f, "There is no task 9 (the draft has 1)"));
+	assert_int_equal(f->c->phase, XIO_PHASE_APPROVAL);
+}
+
+static void approve_draft(struct fx *f)
+{
+	start(f, "Q?");
+	ev(f, XIO_EV_COMMAND, "Alice", "/decide");
+	decide_ready(f);
+	ev(f, XIO_EV_COMMAND, "Alice", "/approve");
+	assert_string_equal(f->c->outcome, "approved");
+}
+
+/* /done without a task closes only the author's own; someone else's is
+ * asked about, even when it is the only one open. */
+static void test_done_without_task_asks_unless_own(void **state)
+{
+	struct fx *f = *state;
+
+	approve_draft(f); /* one task: "Write plan", Bob's */
+	ev(f, XIO_EV_COMMAND, "Alice", "/done");
+	assert_true(posted(f, "Which task?"));
+	assert_true(posted(f, "1. Write plan"));
+	assert_false(has_action(f, XIO_ACT_TASK_STATUS));
+	assert_string_equal(task_field(f, 1, "status"), "open");
+	ev(f, XIO_EV_COMMAND, "bob", "/done");
+	assert_true(posted(f, "Done: “Write plan”"));
+	assert_string_equal(task_field(f, 1, "status"), "done");
+}
+
+/* A done task is not reopened by /snooze nor reminded of by /remind. */
+static void test_snooze_remind_done_task_refused(void **state)
+{
+	struct fx *f = *state;
+
+	approve_draft(f);
+	ev(f, XIO_EV_COMMAND, "Bob", "/done 1");
+	ev(f, XIO_EV_COMMAND, "Bob", "/snooze 1 1d");
+	assert_true(posted(f, "“Write plan” is already done"));
+	assert_false(has_action(f, XIO_ACT_SCHEDULE));
+	assert_false(has_action(f, XIO_ACT_TASK_STATUS));
+	assert_string_equal(task_field(f, 1, "status"), "done");
+	ev(f, XIO_EV_COMMAND, "Bob", "/remind 1 in 3 hours");
+	assert_true(posted(f, "“Write plan” is already done"));
+	assert_false(has_action(f, XIO_ACT_SCHEDULE));
+	ev(f, XIO_EV_COMMAND, "Bob", "/done 1");
+	assert_true(posted(f, "already done"));
+	assert_false(has_action(f, XIO_ACT_TASK_STATUS));
+}
+
+/* /export without a tracker says so instead of promising an export that
+ * the outbox would skip. */
+static void test_export_needs_a_tracker(void **state)
+{
+	struct fx *f = *state;
+
+	approve_draft(f);
+	ev(f, XIO_EV_COMMAND, "Bob", "/export");
+	assert_true(posted(f, "Export to Notion is not configured"));
+	assert_false(has_action(f, XIO_ACT_EXPORT));
+	f->eng.can_export = 1;
+	ev(f, XIO_EV_COMMAND, "Bob", "/export");
+	assert_true(posted(f, "asked for the export again"));
+	assert_true(has_action(f, XIO_ACT_EXPORT));
 }
 
 static void test_state_round_trip(void **state)
@@ -524,6 +639,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_amend_task_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done_without_task_asks_unless_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snooze_remind_done_task_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export_needs_a_tracker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selector_without_llm_falls_back, setup, teardown),

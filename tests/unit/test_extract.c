@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console/console.h"
 #include "dates.h"
 #include "extract.h"
 
@@ -631,6 +632,36 @@ static void test_transcript(void **state)
 	xio_extract_transcript_release(&tr);
 }
 
+/* A console line opening with a marker the extractor reads is its
+ * author's own message, marker included; a real name still speaks. */
+static void test_console_markers(void **state)
+{
+	static const char *const own[] = {
+		"Решили: идём на двойную запись.", "Decision: we go with GitHub Actions.",
+		"TODO: Bob updates the docs.", "Action item: Carol writes the runbook.",
+		"Note: staging is down.", "Plan: migrate in May.", "Risk: we lose invoices.",
+		"Итог: берём Postgres.", "Задача: Боб обновит доку.", "DECISION: shout",
+	};
+	char line[128], author[64];
+	const char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		snprintf(line, sizeof(line), "%s", own[i]);
+		assert_int_equal(xio_console_parse_line(line, "you", author, sizeof(author), &text), 1);
+		assert_string_equal(author, "you");
+		assert_string_equal(text, own[i]);
+	}
+	snprintf(line, sizeof(line), "Carol Ann: I'll write it.");
+	assert_int_equal(xio_console_parse_line(line, "you", author, sizeof(author), &text), 1);
+	assert_string_equal(author, "Carol Ann");
+	assert_string_equal(text, "I'll write it.");
+	assert_true(xio_extract_is_marker("todo", 4));
+	assert_false(xio_extract_is_marker("Bob", 3));
+	assert_false(xio_extract_is_marker("", 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_transcript),
+		cmocka_unit_test(test_console_markers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -404,7 +404,13 @@ static void test_pass_carried_by_commit(void **state)
 	struct xio_err err;
 
 	h2.ud = f;
+	assert_false(xio_outbox_handles(f->ob, "commit"));
 	assert_int_equal(xio_outbox_register(f->ob, &h2), 0);
+	/* what /export asks before it queues a row */
+	assert_true(xio_outbox_handles(f->ob, "commit"));
+	assert_true(xio_outbox_handles(f->ob, "post"));
+	assert_false(xio_outbox_handles(f->ob, "export"));
+	assert_false(xio_outbox_handles(NULL, "post"));
 	f->hold = 1;
 	assert_int_equal(xio_store_begin(&f->st, &err), 0);
 	put(f, 1, "c1:a", "commit", NULL);

@@ -106,6 +106,22 @@ static int f_consilium_find_open(void *impl, const char *tk, struct xio_consiliu
 	return REAL(w)->consilium_find_open(RIMPL(w), tk, out, err);
 }
 
+static int f_consilium_find_latest(void *impl, const char *tk, struct xio_consilium_row *out,
+				   struct xio_err *err)
+{
+	struct faulty *w = impl;
+
+	return REAL(w)->consilium_find_latest(RIMPL(w), tk, out, err);
+}
+
+static int f_tasks_of_thread(void *impl, const char *tk, struct xio_task_row **out, size_t *n,
+			     struct xio_err *err)
+{
+	struct faulty *w = impl;
+
+	return REAL(w)->tasks_of_thread(RIMPL(w), tk, out, n, err);
+}
+
 static int f_consilium_ids(void *impl, int open_only, int64_t **ids, size_t *n, struct xio_err *err)
 {
 	struct faulty *w = impl;
@@ -237,6 +253,8 @@ static const struct xio_store_ops faulty_ops = {
 	.consilium_update = f_consilium_update,
 	.consilium_get = f_consilium_get,
 	.consilium_find_open = f_consilium_find_open,
+	.consilium_find_latest = f_consilium_find_latest,
+	.tasks_of_thread = f_tasks_of_thread,
 	.consilium_ids = f_consilium_ids,
 	.consilium_next_wake = f_consilium_next_wake,
 	.message_append = f_message_append,
@@ -578,10 +596,13 @@ static void test_idle_thread_answers(void **state)
 	assert_int_equal(outbox_count(f, 0, NULL), 1);
 	/* a command that needs a consilium says so, hints or not */
 	assert_int_equal(say_full(f, "a", "W1", "Bob", "/pause", NULL, 0, NULL), 0);
-	assert_int_equal(outbox_count(f, 0, "nothing to pause"), 1);
+	assert_int_equal(outbox_count(f, 0, "/pause works in a consilium"), 1);
 	/* an unknown command too */
 	assert_int_equal(say_full(f, "a", "W1", "Bob", "/frobnicate", NULL, 0, NULL), 0);
-	assert_int_equal(outbox_count(f, 0, "nothing to frobnicate"), 1);
+	assert_int_equal(outbox_count(f, 0, "I don't know the command /frobnicate"), 1);
+	/* /consilium without a question: its usage */
+	assert_int_equal(say_full(f, "a", "W1", "Bob", "/consilium", NULL, 0, NULL), 0);
+	assert_int_equal(outbox_count(f, 0, "Usage: /consilium <question>"), 1);
 	/* Cyrillic text gets the Russian hint; a configured language wins */
 	assert_int_equal(say_full(f, "a", "W1", "Боб", "привет", NULL, 1, NULL), 0);
 	assert_int_equal(outbox_count(f, 0, "В этой ветке ещё нет консилиума"), 1);
@@ -589,7 +610,7 @@ static void test_idle_thread_answers(void **state)
 	assert_int_equal(outbox_count(f, 0, "В этой ветке ещё нет консилиума"), 2);
 	/* nothing was opened, and the rows are bound to no consilium */
 	assert_int_equal(consilium_count(f), 0);
-	assert_int_equal(outbox_count(f, 0, "\"thread\":\"a\""), 5);
+	assert_int_equal(outbox_count(f, 0, "\"thread\":\"a\""), 6);
 }
 
 static void test_help_without_consilium(void **state)
@@ -656,6 +677,23 @@ static int64_t run_to_approval(struct fx *f, const char *tk, const char *ws, con
 	assert_int_equal(say_full(f, tk, ws, "Bob", "/approve", NULL, 1, NULL), 0);
 	assert_int_equal(open_id(f, tk), 0); /* closed */
 	return id;
+}
+
+/* After /approve or /stop a command that needs an open consilium says what
+ * became of the last one, not that there is "nothing to status". */
+static void test_commands_after_close(void **state)
+{
+	struct fx *f = *state;
+
+	run_to_approval(f, "c", "W1", "Billing?", "Go");
+	assert_int_equal(say_full(f, "c", "W1", "Bob", "/status", NULL, 0, NULL), 0);
+	assert_int_equal(say_full(f, "c", "W1", "Bob", "/approve", NULL, 0, NULL), 0);
+	assert_int_equal(outbox_count(f, 0, "The consilium “Billing?” was approved on 20"), 2);
+	assert_int_equal(outbox_count(f, 0, "nothing to"), 0);
+	assert_int_equal(say_full(f, "c", "W1", "Bob", "/consilium Again?", NULL, 0, NULL), 0);
+	assert_int_equal(say_full(f, "c", "W1", "Bob", "/stop", NULL, 0, NULL), 0);
+	assert_int_equal(say_full(f, "c", "W1", "Bob", "/amend decision X", NULL, 0, NULL), 0);
+	assert_int_equal(outbox_count(f, 0, "The consilium “Again?” was stopped without a decision"), 1);
 }
 
 static void test_feed_marks_outbox_done_atomically(void **state)
@@ -871,6 +909,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_locked_by_another_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_thread_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help_without_consilium, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commands_after_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_marks_outbox_done_atomically, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers_on_manual_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_on_loop, setup, teardown),

@@ -537,7 +537,7 @@ static void test_commands_outside_followup(void **state)
 	say(&f, "t:1", "Bob", "/done");
 	assert_int_equal(f.store.ops->outbox_list(f.store.impl, 0, &v, &n, &err), 0);
 	for (i = 0; i < n; i++) {
-		if (strstr(v[i].payload, "nothing to done"))
+		if (strstr(v[i].payload, "/done works in a consilium"))
 			found |= 1;
 		if (strstr(v[i].payload, "No task matches"))
 			found |= 2;
@@ -553,6 +553,37 @@ static void test_commands_outside_followup(void **state)
 	free_fx(&f);
 }
 
+/* A new consilium runs in the thread and has no tasks yet: /done and
+ * /snooze reach the tasks of the decision approved before it. */
+static void test_followup_while_new_consilium_runs(void **state)
+{
+	struct fx f;
+	struct xio_outbox_row *v = NULL;
+	struct xio_err err;
+	size_t n = 0, i;
+	int found = 0;
+
+	(void)state;
+	make_fx(&f, "UTC", "");
+	f.now = utc(2025, 1, 10, 10, 0);
+	approved(&f, "t:1", tasks3, 3);
+	say(&f, "t:1", "Alice", "/consilium And the reporting database?");
+	say(&f, "t:1", "Bob", "/done 2");
+	say(&f, "t:1", "Carol", "/snooze runbook 1d");
+	assert_int_equal(f.store.ops->outbox_list(f.store.impl, 0, &v, &n, &err), 0);
+	for (i = 0; i < n; i++) {
+		if (strstr(v[i].payload, "Done: “set up the Postgres replica”"))
+			found |= 1;
+		if (strstr(v[i].payload, "Snoozed “write the rollback runbook”"))
+			found |= 2;
+		if (strstr(v[i].payload, "Follow-up commands work on"))
+			found |= 4;
+	}
+	xio_outbox_rows_free(v, n);
+	assert_int_equal(found, 3);
+	free_fx(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_snooze_remind_and_digest),
 		cmocka_unit_test(test_catch_up_after_downtime),
 		cmocka_unit_test(test_quiet_hours_delay),
+		cmocka_unit_test(test_followup_while_new_consilium_runs),
 		cmocka_unit_test(test_commands_outside_followup),
 	};
 
