@@ -435,6 +435,17 @@ static int find_mention(const struct ex *x, size_t s, size_t e, size_t cs, struc
 
 /* ---- content words, for matching a clause to a known task ---- */
 
+/* Whether the folded word [p,q) of t is, as a whole, a phrase of lex. */
+static int is_lex_word(const char *t, size_t p, size_t q, const char *const *lex)
+{
+	const char *const *w;
+
+	for (w = lex; *w; w++)
+		if (xio_extract_pat_match(t, q, p, *w) == q - p)
+			return 1;
+	return 0;
+}
+
 struct words {
 	size_t n;
 	struct { size_t s, l; const char *t; } w[48];
@@ -955,6 +966,12 @@ static struct task *new_task(struct ex *x)
 	return tk;
 }
 
+/* The name a mention makes the owner: a participant's, or the handle. */
+static const char *owner_name(const struct mention *m)
+{
+	return m->who ? m->who->name : m->handle;
+}
+
 static int set_owner(struct task *tk, const struct mention *m, const char *author)
 {
 	free(tk->owner_own);
@@ -1183,21 +1200,142 @@ static size_t content_words(const struct ex *x, size_t s, size_t e)
 	return w.n;
 }
 
-/* A live task whose title says the same as title (a restatement). */
-static struct task *same_task(struct ex *x, const char *title)
+/* Whether folded word [p,q) of t is a verb a title may open with: the
+ * same work is often restated with another verb ("write"/"finish the plan"). */
+static int is_lead_verb(const char *t, size_t p, size_t q)
+{
+	return is_lex_word(t, p, q, xio_extract_lex_imperative_en) ||
+	       is_lex_word(t, p, q, xio_extract_lex_self_verb_ru) ||
+	       is_lex_word(t, p, q, xio_extract_lex_agent_verb_ru);
+}
+
+/*
+ * Whether folded title a names something b does not: a content word or a
+ * number of a missing from b.  Numbers count although words_of skips them,
+ * because "service 1" and "service 12" are different work; a leading verb
+ * does not (see is_lead_verb).
+ */
+static int says_more(const char *a, size_t an, const char *b, size_t bn)
+{
+	struct words wb;
+	size_t p = 0, q, i;
+	int first = 1;
+
+	words_of(b, 0, bn, &wb);
+	while (p < an) {
+		int num, found = 0;
+
+		while (p < an && !is_wc((unsigned char)a[p]))
+			p++;
+		for (q = p; q < an && is_wc((unsigned char)a[q]); q++)
+			;
+		if (q == p)
+			break;
+		num = a[p] >= '0' && a[p] <= '9';
+		if (first && is_lead_verb(a, p, q)) {
+			first = 0;
+			p = q;
+			continue;
+		}
+		first = 0;
+		if (num) {
+			size_t r = 0, k;
+
+			/* the same number somewhere in b, as a whole token */
+			while (r + (q - p) <= bn && !found) {
+				k = r + (q - p);
+				found = !memcmp(b + r, a + p, q - p) && (r == 0 || !is_wc((unsigned char)b[r - 1])) &&
+					(k == bn || !is_wc((unsigned char)b[k]));
+				r++;
+			}
+			if (!found)
+				return 1;
+		} else if (letters(a, p, q) >= 3 && !xio_extract_find(a, p, q, xio_extract_lex_stop, NULL, NULL)) {
+			for (i = 0; i < wb.n && !found; i++)
+				found = word_eq(a + p, q - p, b + wb.w[i].s, wb.w[i].l);
+			if (!found)
+				return 1;
+		}
+		p = q;
+	}
+	return 0;
+}
+
+/*
+ * A live task that title (owned by owner, NULL = nobody yet) restates.  The
+ * titles must overlap, the owners must not contradict each other (Ann's and
+ * Bob's "update the docs" are two tasks unless one of them has no owner
+ * yet), and at most one of the titles may name something the other lacks:
+ * "migration plan" restates "write the migration plan", but "update the API
+ * docs" and "update the CLI docs" are different work.
+ */
+static struct task *same_task(struct ex *x, const char *title, const char *owner)
 {
 	size_t n = strlen(title), i;
-	char *ft = malloc(n + 1);
+	char *ft = malloc(n + 1), *fo = NULL;
 	struct task *hit = NULL;
 
 	if (!ft)
 		return NULL;
 	fold(ft, title, n);
-	for (i = x->ntasks; i-- > 0 && !hit;)
-		if (!x->tasks[i].removed && task_overlap(&x->tasks[i], ft, 0, n) >= 0.6)
-			hit = &x->tasks[i];
+	for (i = x->ntasks; i-- > 0 && !hit;) {
+		struct task *tk = &x->tasks[i];
+		size_t on;
+
+		if (tk->removed || (owner && tk->owner && strcmp(owner, tk->owner) != 0) ||
+		    task_overlap(tk, ft, 0, n) < 0.6)
+			continue;
+		on = strlen(tk->title);
+		free(fo);
+		fo = malloc(on + 1);
+		if (!fo)
+			break;
+		fold(fo, tk->title, on);
+		if (!(says_more(ft, n, fo, on) && says_more(fo, on, ft, n)))
+			hit = tk;
+	}
+	free(fo);
 	free(ft);
 	return hit;
+}
+
+/*
+ * "migration plan by Friday" after "I'll write the migration plan": a bare
+ * restatement of the author's (or an unowned) task with a date sets its due.
+ * The clause must name nothing the task lacks, so "the release review on
+ * Friday" does not date "the release".  Returns 0 or XIO_ENOMEM.
+ */
+static int restated_due(struct ex *x, size_t cs, size_t ce, size_t ds, size_t de,
+			const struct xio_due *due)
+{
+	size_t cut[1][2] = { { ds, de } }, n, on;
+	char *title = make_title(x, cs, ce, (const size_t (*)[2])cut, 1), *ft = NULL, *fo = NULL;
+	struct task *tk;
+	int rc = XIO_ENOMEM;
+
+	if (!title)
+		return rc;
+	n = strlen(title);
+	tk = n ? same_task(x, title, x->author) : NULL;
+	if (tk) {
+		on = strlen(tk->title);
+		ft = malloc(n + 1);
+		fo = malloc(on + 1);
+		if (!ft || !fo)
+			goto out;
+		fold(ft, title, n);
+		fold(fo, tk->title, on);
+		if (!says_more(ft, n, fo, on)) {
+			tk->due = *due;
+			tk->has_due = 1;
+		}
+	}
+	rc = 0;
+out:
+	free(fo);
+	free(ft);
+	free(title);
+	return rc;
 }
 
 /* One clause [cs,ce) of sentence [ss,se): at most one task. */
@@ -1371,6 +1509,8 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 		else if (cw <= 2 && x->author && match_at(x, skip_spaces(x, cs, ce), ce, xio_extract_lex_ack) &&
 			 (tk = last_task_of(x, x->author)))
 			tk->acked = 1;
+		else if (has_due && !question && x->author)
+			return restated_due(x, cs, ce, ds, de, &due);
 		return 0;
 	}
 	if (owner_m && owner_m->role >= ROLE_ADDRESS) {
@@ -1405,7 +1545,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	}
 	if (prio == PRIO_NONE)
 		prio = prio_in(x, ss, se);
-	if ((tk = same_task(x, title))) {
+	if ((tk = same_task(x, title, owner_m ? owner_name(owner_m) : owner_self))) {
 		free(title);
 		if (owner_m)
 			rc = set_owner(tk, owner_m, NULL);

@@ -32,6 +32,7 @@ extern const char *const xio_extract_lex_prob_low[];
 extern const char *const xio_extract_lex_label[];           /* "action item:", "todo:" */
 extern const char *const xio_extract_lex_self[];            /* "i'll", "я сделаю" */
 extern const char *const xio_extract_lex_self_verb_ru[];    /* "сделаю", "подготовлю" */
+extern const char *const xio_extract_lex_agent_verb_ru[];   /* "подготовит", "напишет" */
 extern const char *const xio_extract_lex_self_not[];        /* "i'll think", "я думаю" */
 extern const char *const xio_extract_lex_agent_after[];     /* "<name> will" */
 extern const char *const xio_extract_lex_agent_before[];    /* "assign to <name>" */

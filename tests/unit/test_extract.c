@@ -171,6 +171,26 @@ static const struct ecase cases[] = {
 	T("Анна: привет\nБорис: привет\nВера: привет\nАнна: Борис, обнови сертификаты завтра.\nАнна: Пусть лучше Вера сделает, Борис занят.",
 	  1, "обнови сертификаты", "Вера", "2025-11-27", "medium"),
 
+	/* --- similar titles of different work stay apart; restatements merge --- */
+	T("Ann: I will update the API docs by Friday.\nBob: I will update the CLI docs by 2026-12-20.", 2,
+	  "update the API docs", "Ann", "2025-11-28", "medium"),
+	T("Ann: I will update the API docs by Friday.\nBob: I will update the CLI docs by 2026-12-20.", 2,
+	  "update the CLI docs", "Bob", "2026-12-20", "medium"),
+	T("Катя: Я обновлю документацию API до пятницы.\nДима: Я обновлю документацию CLI к 20 декабря.", 2,
+	  "документацию API", "Катя", "2025-11-28", "medium"),
+	T("Катя: Я обновлю документацию API до пятницы.\nДима: Я обновлю документацию CLI к 20 декабря.", 2,
+	  "документацию CLI", "Дима", "2025-12-20", "medium"),
+	T("Ann: I will fix the login bug by Friday.\nBob: I will fix the logout bug by Monday.", 2,
+	  "fix the login bug", "Ann", "2025-11-28", "medium"),
+	T("Ann: I will migrate service 1 by Friday.\nAnn: I will migrate service 12 by Monday.", 2,
+	  "migrate service 12", "Ann", "2025-12-01", "medium"),
+	T("Ann: I'll write the migration plan.\nAnn: I'll finish the migration plan by Friday.", 1,
+	  "migration plan", "Ann", "2025-11-28", "medium"),
+	T("Ann: I'll write the migration plan.\nAnn: Migration plan by Friday.", 1, "write the migration plan",
+	  "Ann", "2025-11-28", "medium"),
+	T("Ann: We need to write the migration plan.\nBob: I will do the migration plan by Friday.", 1,
+	  "migration plan", "Bob", "2025-11-28", "medium"),
+
 	/* --- done, cancelled, rejected, hypothetical: not tasks --- */
 	NONE("Alice: I already fixed the login bug."),
 	NONE("Alice: I fixed the login bug yesterday."),
