@@ -45,6 +45,7 @@ struct task {
 	int strong;        /* an explicit trigger (label, "I'll", assignment) */
 	int tentative;     /* "we need to …" with nobody on it yet */
 	int acked;         /* the owner said "ok"/"сделаю" */
+	int committed;     /* the owner took it on themselves: "I'll", "I'll take it" */
 	int removed;       /* cancelled, refused or reported done later */
 	size_t msg;
 };
@@ -521,10 +522,18 @@ static double task_overlap(const struct task *tk, const char *t, size_t s, size_
 	return r;
 }
 
+/* Whether "I'll take it" by claimer may take tk: not when someone else
+ * committed to it themselves, whatever was said since. */
+static int claimable(const struct task *tk, const char *claimer)
+{
+	return !claimer || !tk->committed || !tk->owner || strcmp(tk->owner, claimer) == 0;
+}
+
 /* The live task the clause [s,e) speaks of: the best title match, else (when
- * allow_last) the most recent one from the last few messages. */
+ * allow_last) the most recent one from the last few messages that claimer
+ * (NULL = nobody) may take. */
 static struct task *target_task(struct ex *x, size_t s, size_t e, double min, int allow_last,
-				const char *owner_filter)
+				const char *owner_filter, const char *claimer)
 {
 	struct task *best = NULL;
 	double bs = 0, o;
@@ -550,7 +559,7 @@ static struct task *target_task(struct ex *x, size_t s, size_t e, double min, in
 	for (i = x->ntasks; i-- > 0;) {
 		struct task *tk = &x->tasks[i];
 
-		if (tk->removed || tk->msg + RECENT_MSGS < x->mi)
+		if (tk->removed || tk->msg + RECENT_MSGS < x->mi || !claimable(tk, claimer))
 			continue;
 		if (owner_filter && tk->owner && strcmp(tk->owner, owner_filter) != 0)
 			continue;
@@ -1345,7 +1354,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	struct xio_due due;
 	struct mention m;
 	struct task *tk;
-	size_t ds = 0, de = 0, spos = 0, slen = 0, lpos = 0, llen = 0, tpos, tlen;
+	size_t ds = 0, de = 0, spos = 0, slen = 0, lpos = 0, llen = 0, tpos, tlen, opos, olen;
 	size_t cut[3][2];
 	size_t ncut = 0;
 	int has_due, has_m, prio, self, label, request, please, need, strong = 0, tentative = 0;
@@ -1370,14 +1379,14 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 
 	/* 1. A cancellation removes the task it speaks of. */
 	if (find(x, cs, ce, xio_extract_lex_cancel, NULL, NULL)) {
-		if ((tk = target_task(x, cs, ce, 0.5, 1, NULL)))
+		if ((tk = target_task(x, cs, ce, 0.5, 1, NULL, NULL)))
 			tk->removed = 1;
 		return 0;
 	}
 	/* 2. A handoff to someone else: "Carol will do it instead", "передаю Кате". */
 	if (has_m && !(m.who && x->author && strcmp(m.who->name, x->author) == 0) &&
 	    find(x, cs, ce, xio_extract_lex_handoff, NULL, NULL) &&
-	    (tk = target_task(x, cs, ce, 0.5, 1, NULL))) {
+	    (tk = target_task(x, cs, ce, 0.5, 1, NULL, NULL))) {
 		if ((rc = set_owner(tk, &m, NULL)))
 			return rc;
 		tk->tentative = 0;
@@ -1402,9 +1411,10 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 		free(title);
 		title = NULL;
 		if (pron) {
-			tk = target_task(x, cs, ce, 2.0, 1, NULL);
+			tk = target_task(x, cs, ce, 2.0, 1, NULL, x->author);
 			if (tk) {
 				set_owner(tk, NULL, x->author);
+				tk->committed = 1;
 				tk->tentative = 0;
 				tk->strong = 1;
 				tk->acked = 1;
@@ -1422,7 +1432,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	if (has_due && find(x, cs, ce, xio_extract_lex_move, NULL, NULL)) {
 		int fresh = self || label || request || (has_m && m.role >= ROLE_ADDRESS);
 
-		if ((tk = target_task(x, cs, ce, 0.5, !fresh, NULL))) {
+		if ((tk = target_task(x, cs, ce, 0.5, !fresh, NULL, NULL))) {
 			tk->due = due;
 			tk->has_due = 1;
 			if (prio != PRIO_NONE)
@@ -1432,7 +1442,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	}
 	/* 5. A refusal by the owner: the task goes, or moves to the date offered. */
 	if (find(x, cs, ce, xio_extract_lex_reject, NULL, NULL)) {
-		tk = x->author ? target_task(x, cs, ce, 0.5, 0, x->author) : NULL;
+		tk = x->author ? target_task(x, cs, ce, 0.5, 0, x->author, NULL) : NULL;
 		if (!tk && x->author && content_words(x, cs, ce) <= 3)
 			tk = last_task_of(x, x->author);
 		if (tk && tk->msg < x->mi) {
@@ -1451,7 +1461,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	/* 6. Work reported done is not a task, and closes the task it reports. */
 	if ((find(x, cs, ce, xio_extract_lex_done, NULL, NULL) || past_tense(x, cs, ce)) &&
 	    !find(x, cs, ce, xio_extract_lex_future, NULL, NULL) && !self && !label) {
-		tk = x->author ? target_task(x, cs, ce, 0.6, 0, x->author) : NULL;
+		tk = x->author ? target_task(x, cs, ce, 0.6, 0, x->author, NULL) : NULL;
 		if (!tk && x->author && content_words(x, cs, ce) <= 1)
 			tk = last_task_of(x, x->author);
 		if (tk && tk->msg < x->mi)
@@ -1486,6 +1496,13 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 		   (request || please || has_due || need || imperative(x, m.cut_end, ce))) {
 		owner_m = &m;
 		strong = request || please;
+	} else if (question && find(x, cs, ce, xio_extract_lex_open_call, &opos, &olen)) {
+		/* "Who can take the code review?": work with nobody on it yet, for
+		 * the "I'll take it" that usually follows. */
+		cut[ncut][0] = opos;
+		cut[ncut][1] = opos + olen;
+		ncut++;
+		tentative = 1;
 	} else if (decision) {
 		/* "We decided to use Postgres" records a decision, not a task. */
 		return 0;
@@ -1529,12 +1546,16 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	if (is_pronoun_title(title)) {
 		/* "I'll do it by Friday", "Bob will handle it": about the last task. */
 		free(title);
-		tk = (owner_m || owner_self) ? target_task(x, cs, ce, 2.0, 1, NULL) : NULL;
+		tk = (owner_m || owner_self) ?
+			     target_task(x, cs, ce, 2.0, 1, NULL, owner_m ? owner_name(owner_m) : owner_self) :
+			     NULL;
 		if (tk) {
 			if (owner_m)
 				rc = set_owner(tk, owner_m, NULL);
 			else
 				set_owner(tk, NULL, owner_self);
+			tk->committed = owner_self && self;
+			tk->strong |= strong;
 			tk->tentative = 0;
 			if (has_due) {
 				tk->due = due;
@@ -1551,8 +1572,10 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 			rc = set_owner(tk, owner_m, NULL);
 		else if (owner_self)
 			set_owner(tk, NULL, owner_self);
-		if (owner_m || owner_self)
+		if (owner_m || owner_self) {
 			tk->tentative = 0;
+			tk->committed = owner_self && self;
+		}
 		if (has_due) {
 			tk->due = due;
 			tk->has_due = 1;
@@ -1572,6 +1595,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 		rc = set_owner(tk, owner_m, NULL);
 	else if (owner_self)
 		set_owner(tk, NULL, owner_self);
+	tk->committed = owner_self && self;
 	tk->due = due;
 	tk->has_due = has_due;
 	tk->prio = prio;

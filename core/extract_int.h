@@ -36,6 +36,7 @@ extern const char *const xio_extract_lex_agent_verb_ru[];   /* "подготов
 extern const char *const xio_extract_lex_self_not[];        /* "i'll think", "я думаю" */
 extern const char *const xio_extract_lex_agent_after[];     /* "<name> will" */
 extern const char *const xio_extract_lex_agent_before[];    /* "assign to <name>" */
+extern const char *const xio_extract_lex_open_call[];       /* "who can", "кто возьмет" */
 extern const char *const xio_extract_lex_request[];         /* "can you", "можешь" */
 extern const char *const xio_extract_lex_please[];
 extern const char *const xio_extract_lex_need[];            /* "we need to", "нужно" */

@@ -161,6 +161,13 @@ const char *const xio_extract_lex_agent_before[] = {
 	"лучше", NULL
 };
 
+const char *const xio_extract_lex_open_call[] = {
+	"who can take", "who will take", "who can", "who will", "who could", "who wants to",
+	"who's taking", "can anyone", "can someone", "could someone", "could anyone",
+	"any volunteers to", "anyone want to", "кто может взять", "кто возьмет", "кто может",
+	"кто сделает", "кто сможет", "кто займется", "кто готов", "кто-нибудь может", NULL
+};
+
 const char *const xio_extract_lex_request[] = {
 	"can you", "could you", "would you", "will you", "can u", "could u", "would you mind",
 	"можешь", "сможешь", "не мог бы", "не могла бы", "не могли бы", "могли бы вы",
@@ -240,7 +247,8 @@ const char *const xio_extract_lex_handoff[] = {
 
 const char *const xio_extract_lex_take[] = {
 	"i'll take it", "i'll take this", "i'll take that", "i'll take over",
-	"i can take it", "i can take this", "i'll do it", "i will do it",
+	"i will take it", "i will take this", "i can take it", "i can take this", "i'll do it",
+	"i will do it",
 	"i'll handle it", "i'll handle this", "i'm on it", "on me", "i take it",
 	"i'll take care of it", "leave it to me", "беру", "возьму", "я возьму",
 	"я сделаю", "сделаю", "за мной", "на мне", "займусь", NULL

@@ -191,6 +191,21 @@ static const struct ecase cases[] = {
 	T("Ann: We need to write the migration plan.\nBob: I will do the migration plan by Friday.", 1,
 	  "migration plan", "Bob", "2025-11-28", "medium"),
 
+	/* --- "I'll take it" never takes a task someone committed to themselves --- */
+	T("Dave: I will set up CI by Friday.\nErin: Who can take the code review?\nZoe: OK, I will take it.", 2,
+	  "set up CI", "Dave", "2025-11-28", "medium"),
+	T("Dave: I will set up CI by Friday.\nErin: Who can take the code review?\nZoe: OK, I will take it.", 2,
+	  "code review", "Zoe", NULL, "medium"),
+	T("Dave: Я настрою CI до пятницы.\nЕва: Кто возьмет ревью кода?\nЗоя: Ок, я возьму это.", 2,
+	  "настрою CI", "Dave", "2025-11-28", "medium"),
+	T("Dave: Я настрою CI до пятницы.\nЕва: Кто возьмет ревью кода?\nЗоя: Ок, я возьму это.", 2,
+	  "ревью кода", "Зоя", NULL, "medium"),
+	T("Dave: I will set up CI by Friday.\nZoe: OK, I'll take it.", 1, "set up CI", "Dave", "2025-11-28",
+	  "medium"),
+	T("Dave: I will set up CI by Friday.\nDave: OK, I will take it by Monday.", 1, "set up CI", "Dave",
+	  "2025-12-01", "medium"),
+	NONE("Erin: Who can take the code review?"),
+
 	/* --- done, cancelled, rejected, hypothetical: not tasks --- */
 	NONE("Alice: I already fixed the login bug."),
 	NONE("Alice: I fixed the login bug yesterday."),
