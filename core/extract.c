@@ -46,6 +46,7 @@ struct task {
 	int tentative;     /* "we need to …" with nobody on it yet */
 	int acked;         /* the owner said "ok"/"сделаю" */
 	int committed;     /* the owner took it on themselves: "I'll", "I'll take it" */
+	int guessed;       /* the owner is a word taken for a name (see unknown_agent) */
 	int removed;       /* cancelled, refused or reported done later */
 	size_t msg;
 };
@@ -65,6 +66,7 @@ struct mention {
 	size_t pos, len;          /* the name (with '@') in the text */
 	size_t cut_start, cut_end; /* what to cut from a title with it */
 	enum role role;
+	int guessed;              /* a capitalised word taken for a name */
 	char handle[NAME_MAX_BYTES];
 };
 
@@ -986,6 +988,7 @@ static int set_owner(struct task *tk, const struct mention *m, const char *autho
 	free(tk->owner_own);
 	tk->owner_own = NULL;
 	tk->owner = NULL;
+	tk->guessed = 0;
 	if (!m) {
 		tk->owner = author;
 		return 0;
@@ -998,6 +1001,7 @@ static int set_owner(struct task *tk, const struct mention *m, const char *autho
 	if (!tk->owner_own)
 		return XIO_ENOMEM;
 	tk->owner = tk->owner_own;
+	tk->guessed = m->guessed;
 	return 0;
 }
 
@@ -1156,6 +1160,115 @@ static int unknown_addressee(const struct ex *x, size_t cs, size_t ce, struct me
 	m->cut_start = p;
 	m->cut_end = q + 1;
 	m->role = ROLE_ADDRESS;
+	return 1;
+}
+
+/* Whether byte p of the original starts with a capital letter, Latin or
+ * Cyrillic (А-Я, Ё). */
+static int capital_at(const struct ex *x, size_t p, size_t e)
+{
+	const unsigned char *o = (const unsigned char *)x->orig;
+
+	return (o[p] >= 'A' && o[p] <= 'Z') ||
+	       (o[p] == 0xD0 && p + 1 < e && (o[p + 1] == 0x81 || (o[p + 1] >= 0x90 && o[p + 1] <= 0xAF)));
+}
+
+/*
+ * "Bob will prepare the plan", "Мария подготовит отчёт", "Поручаем Свете
+ * настроить алерты": an assignment of someone who has not spoken.  Any
+ * capitalised word could be a name, so the wording must be that of an
+ * assignment: in English a modal and a verb of the imperative lexicon, in
+ * Russian a third-person future the lexicon knows or a "поручаем" before
+ * it; and the word must not be a pronoun, an opener or a product
+ * (xio_extract_lex_not_agent), nor an acronym or CamelCase ("CI",
+ * "RabbitMQ").  Verbs that things do as often as people ("Migration will
+ * take a week") are not enough.  The name is written as found, a Russian
+ * dative put back in the nominative ("Свете" → "Света").
+ */
+static int unknown_agent(const struct ex *x, size_t cs, size_t ce, struct mention *m)
+{
+	static const char *const modal[] = { "will", "should", "needs to", "need to", "is going to",
+		"is gonna", "has to", "must", "to", NULL };
+	static const char *const thing_verbs[] = { "take", "make", "get", "do", "handle", "run",
+		"move", "find", "test", "file", "open", "close", "ship", "build", "order", NULL };
+	static const char *const assign_ru[] = { "поручаем", "поручим", "поручить", "поручаю",
+		"попросим", "назначим", "назначаем", NULL };
+	const char *t = x->f;
+	size_t p, q, r, l, prev = cs, prevq = cs;
+	int ok;
+
+	for (p = cs; p < ce; p = q) {
+		while (p < ce && !is_wc((unsigned char)t[p]))
+			p++;
+		for (q = p; q < ce && (is_wc((unsigned char)t[q]) || t[q] == '-'); q++)
+			;
+		if (q == p)
+			break;
+		ok = capital_at(x, p, ce) && letters(t, p, q) >= 2 && q - p < NAME_MAX_BYTES &&
+		     !is_lex_word(t, p, q, xio_extract_lex_not_agent);
+		if (ok && (unsigned char)t[p] < 0x80) {
+			size_t k;
+
+			for (k = p + 1; k < q; k++)
+				if (!(x->orig[k] >= 'a' && x->orig[k] <= 'z'))
+					ok = 0;
+		}
+		if (!ok) {
+			prev = p;
+			prevq = q;
+			continue;
+		}
+		r = skip_spaces(x, q, ce);
+		memset(m, 0, sizeof(*m));
+		if ((unsigned char)t[p] < 0x80) {
+			if ((l = match_at(x, r, ce, modal))) {
+				size_t v = skip_spaces(x, r + l, ce), vl = match_at(x, v, ce, xio_extract_lex_imperative_en);
+
+				if (vl && !(is_lex_word(t, v, v + vl, thing_verbs))) {
+					m->cut_start = p;
+					m->cut_end = r + l;
+					break;
+				}
+			}
+		} else {
+			size_t v = r;
+
+			while (v < ce && is_wc((unsigned char)t[v]))
+				v++;
+			if (v > r && is_lex_word(t, r, v, xio_extract_lex_agent_verb_ru)) {
+				m->cut_start = p;
+				m->cut_end = q;
+				break;
+			}
+			if (prevq <= p && prev < p && is_lex_word(t, prev, prevq, assign_ru) &&
+			    skip_spaces(x, prevq, p) == p) {
+				m->cut_start = prev;
+				m->cut_end = q;
+				break;
+			}
+		}
+		prev = p;
+		prevq = q;
+	}
+	if (p >= ce || q == p)
+		return 0;
+	memcpy(m->handle, x->orig + p, q - p);
+	m->handle[q - p] = '\0';
+	if (m->cut_start < p) {
+		/* the dative after "поручаем": -е → -а, -ии → -ия, -у → - */
+		size_t hl = q - p;
+
+		if (hl >= 6 && !memcmp(m->handle + hl - 4, "ии", 4))
+			memcpy(m->handle + hl - 2, "я", 2);
+		else if (hl >= 6 && !memcmp(m->handle + hl - 2, "е", 2))
+			memcpy(m->handle + hl - 2, "а", 2);
+		else if (hl >= 6 && !memcmp(m->handle + hl - 2, "у", 2))
+			m->handle[hl - 2] = '\0';
+	}
+	m->pos = p;
+	m->len = q - p;
+	m->role = ROLE_AGENT;
+	m->guessed = 1;
 	return 1;
 }
 
@@ -1373,7 +1486,9 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	label = find(x, cs, ce, xio_extract_lex_label, &lpos, &llen);
 	request = find(x, cs, ce, xio_extract_lex_request, NULL, NULL);
 	please = find(x, cs, ce, xio_extract_lex_please, NULL, NULL);
-	if (!has_m && !self && unknown_addressee(x, cs, ce, &m) &&
+	if (!has_m && !self && unknown_agent(x, cs, ce, &m))
+		has_m = 1;
+	else if (!has_m && !self && unknown_addressee(x, cs, ce, &m) &&
 	    (request || please || imperative(x, m.cut_end, ce)))
 		has_m = 1;
 
@@ -1704,7 +1819,8 @@ static json_object *task_json(const struct ex *x, const struct task *tk)
 
 	if (!o)
 		return NULL;
-	conf += tk->owner ? 0.2 : 0;
+	/* a name guessed from a capitalised word counts for less than a participant */
+	conf += tk->owner ? (tk->guessed ? 0.1 : 0.2) : 0;
 	conf += tk->has_due ? 0.2 : 0;
 	conf += tk->prio != PRIO_NONE ? 0.1 : 0;
 	conf += tk->strong ? 0.1 : 0;

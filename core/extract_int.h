@@ -35,6 +35,7 @@ extern const char *const xio_extract_lex_self_verb_ru[];    /* "сделаю", "
 extern const char *const xio_extract_lex_agent_verb_ru[];   /* "подготовит", "напишет" */
 extern const char *const xio_extract_lex_self_not[];        /* "i'll think", "я думаю" */
 extern const char *const xio_extract_lex_agent_after[];     /* "<name> will" */
+extern const char *const xio_extract_lex_not_agent[];       /* "It", "Postgres": not a name */
 extern const char *const xio_extract_lex_agent_before[];    /* "assign to <name>" */
 extern const char *const xio_extract_lex_open_call[];       /* "who can", "кто возьмет" */
 extern const char *const xio_extract_lex_request[];         /* "can you", "можешь" */

@@ -152,6 +152,25 @@ const char *const xio_extract_lex_agent_after[] = {
 	"отправь", "пришли", "добавь", "займись", "возьми", NULL
 };
 
+const char *const xio_extract_lex_not_agent[] = {
+	"it", "this", "that", "these", "those", "we", "they", "he", "she", "you", "i", "there",
+	"here", "everything", "everyone", "everybody", "nobody", "no one", "someone", "somebody",
+	"something", "anyone", "anybody", "anything", "nothing", "who", "what", "which", "one",
+	"each", "all", "both", "either", "neither", "none", "then", "so", "and", "but", "also",
+	"maybe", "perhaps", "now", "today", "tomorrow", "team", "the", "our", "your", "their",
+	"my", "his", "her", "its", "frankly", "honestly", "actually", "basically", "please",
+	"postgres", "postgresql", "mysql", "mariadb", "kafka", "redis", "mongo", "mongodb",
+	"kubernetes", "docker", "nginx", "jenkins", "terraform", "ansible", "grafana",
+	"prometheus", "sentry", "clickhouse", "cassandra", "hazelcast", "airflow", "spark",
+	"vault", "consul", "helm", "linux", "python", "java", "rust", "node", "react", "celery",
+	"sqlite", "oracle", "snowflake", "datadog", "slack", "jira", "notion", "confluence",
+	"telegram", "zoom", "google", "amazon", "azure", "github", "gitlab", "elasticsearch",
+	"это", "этот", "эта", "эти", "тот", "та", "то", "он", "она", "оно", "они", "мы", "вы",
+	"ты", "я", "кто", "что", "все", "никто", "кто-то", "кто-нибудь", "каждый", "команда",
+	"сервис", "система", "там", "тогда", "потом", "сначала", "сейчас", "сегодня", "завтра",
+	NULL
+};
+
 const char *const xio_extract_lex_agent_before[] = {
 	"assign to", "assigned to", "assign it to", "owner:", "owner is", "owner -",
 	"owner —", "ask", "have", "let", "for", "пусть", "поручим", "поручаю", "поручить",

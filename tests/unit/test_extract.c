@@ -206,6 +206,24 @@ static const struct ecase cases[] = {
 	  "2025-12-01", "medium"),
 	NONE("Erin: Who can take the code review?"),
 
+	/* --- assignments of people who have not spoken --- */
+	T("Ann: Bob will prepare the migration plan by Friday.", 1, "prepare the migration plan", "Bob",
+	  "2025-11-28", "medium"),
+	T("Ann: Dave should update the runbook by next Wednesday.", 1, "update the runbook", "Dave",
+	  "2025-12-03", "medium"),
+	T("Ann: Then Bob will fix the login bug.", 1, "fix the login bug", "Bob", NULL, "medium"),
+	T("Анна: Мария подготовит отчёт к среде.", 1, "отчёт", "Мария", "2025-12-03", "medium"),
+	T("Анна: Гриша напишет ADR через неделю.", 1, "ADR", "Гриша", "2025-12-03", "medium"),
+	T("Анна: Поручаем Свете настроить алерты к понедельнику.", 1, "настроить алерты", "Света",
+	  "2025-12-01", "medium"),
+	NONE("Ann: Postgres will handle the load."),
+	NONE("Ann: It will take a week."),
+	NONE("Ann: Kafka will give us replay."),
+	NONE("Ann: Migration will take a week."),
+	NONE("Ann: RabbitMQ will deploy faster."),
+	NONE("Анна: Это займет неделю."),
+	NONE("Анна: Миграция займет неделю."),
+
 	/* --- done, cancelled, rejected, hypothetical: not tasks --- */
 	NONE("Alice: I already fixed the login bug."),
 	NONE("Alice: I fixed the login bug yesterday."),
@@ -555,6 +573,17 @@ static void test_confidence(void **state)
 	assert_true(all <= 1.0);
 }
 
+/* A name guessed from a capitalised word counts for less than a participant's. */
+static void test_confidence_guessed_owner(void **state)
+{
+	double guessed, known;
+
+	(void)state;
+	guessed = conf_of("Ann: Bob will prepare the migration plan by Friday.");
+	known = conf_of("Ann: hi\nBob: hi\nAnn: Bob will prepare the migration plan by Friday.");
+	assert_true(guessed < known);
+}
+
 static void test_source_and_shape(void **state)
 {
 	const struct xio_extract_msg msgs[] = {
@@ -673,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_alternatives),
 		cmocka_unit_test(test_risks),
 		cmocka_unit_test(test_confidence),
+		cmocka_unit_test(test_confidence_guessed_owner),
 		cmocka_unit_test(test_source_and_shape),
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_errors),
