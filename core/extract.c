@@ -82,6 +82,7 @@ struct ex {
 	size_t ntasks, cap;
 	json_object *decisions, *alts, *risks;
 	json_object *last_alt;  /* borrowed from alts */
+	size_t last_alt_msg;    /* the message that named it */
 	json_object *last_risk; /* borrowed from risks */
 	/* the message being read */
 	size_t mi;
@@ -855,6 +856,16 @@ static int sentence_alternative(struct ex *x, size_t s, size_t e)
 			te = npos;
 		ts = pos + len;
 		trim_punct((const unsigned char *)x->orig, &ts, &te);
+		{
+			/* "Option A is Postgres": the title is "Postgres" */
+			static const char *const lead[] = { "is", "would be", "will be", "=", "это", NULL };
+			size_t l = match_at(x, ts, te, lead);
+
+			if (l && l < te - ts) {
+				ts += l;
+				trim_punct((const unsigned char *)x->orig, &ts, &te);
+			}
+		}
 		if (te > ts) {
 			o = json_object_new_object();
 			if (!o || json_object_object_add(o, "title", jstr(x->orig + ts, te - ts)) ||
@@ -866,6 +877,7 @@ static int sentence_alternative(struct ex *x, size_t s, size_t e)
 			if (push(x->alts, o))
 				return XIO_ENOMEM;
 			x->last_alt = o;
+			x->last_alt_msg = x->mi;
 			if ((rc = add_pro_con(x, te, next)))
 				return rc;
 		}
@@ -1733,9 +1745,12 @@ static int do_sentence(struct ex *x, size_t ss, size_t se)
 	question = x->f[se - 1] == '?';
 	if ((rc = sentence_risk(x, ss, se)))
 		return rc < 0 ? rc : 0;
-	if (x->last_alt && (match_at(x, ss, se, xio_extract_lex_pro) ||
-			    match_at(x, ss, se, xio_extract_lex_con)))
-		return add_pro_con(x, ss, se);
+	/* A pro or con on its own weighs the alternative named in this message
+	 * or the one before; further back, it is more likely about something
+	 * named since in words the lexicon does not know, so it goes nowhere
+	 * rather than to the wrong option. */
+	if (match_at(x, ss, se, xio_extract_lex_pro) || match_at(x, ss, se, xio_extract_lex_con))
+		return x->last_alt && x->last_alt_msg + 1 >= x->mi ? add_pro_con(x, ss, se) : 0;
 	if ((decision = sentence_decision(x, ss, se, question)) < 0)
 		return decision;
 	if (!decision && (rc = sentence_alternative(x, ss, se)))

@@ -49,11 +49,11 @@ const char *const xio_extract_lex_negation[] = {
 const char *const xio_extract_lex_alternative[] = {
 	"option a:", "option b:", "option c:", "option 1:", "option 2:", "option 3:",
 	"option a", "option b", "option c", "option 1", "option 2", "option 3",
-	"alternative:", "alternatively,", "alternatively", "an alternative is",
+	"option:", "alternative:", "alternatively,", "alternatively", "an alternative is",
 	"another option is", "another option:", "or we could", "we could also",
 	"вариант а:", "вариант б:", "вариант в:", "вариант 1:", "вариант 2:", "вариант 3:",
 	"вариант а", "вариант б", "вариант в", "вариант 1", "вариант 2", "вариант 3",
-	"альтернатива:", "альтернатива", "альтернативно", "другой вариант", "либо",
+	"вариант:", "альтернатива:", "альтернатива", "альтернативно", "другой вариант", "либо",
 	"или можно", NULL
 };
 

@@ -495,6 +495,39 @@ static void test_alternatives(void **state)
 	assert_string_equal(str_or_null(get(out, "alternatives", 1), "title"), "MongoDB");
 	json_object_put(out);
 
+	/* "Option:" without a letter is an alternative of its own, and "is" is
+	 * not part of a title */
+	out = run_text("Ann: Option A is Postgres. Pro: mature.\n"
+		       "Bob: Option: Hazelcast. Pro: embedded. Con: JVM only.", WED, "UTC", NULL);
+	alt = get(out, "alternatives", 0);
+	assert_string_equal(str_or_null(alt, "title"), "Postgres");
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_int_equal(json_object_array_length(arr), 1);
+	assert_true(json_object_object_get_ex(alt, "cons", &arr));
+	assert_int_equal(json_object_array_length(arr), 0);
+	alt = get(out, "alternatives", 1);
+	assert_string_equal(str_or_null(alt, "title"), "Hazelcast");
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "embedded");
+	assert_true(json_object_object_get_ex(alt, "cons", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "JVM only");
+	json_object_put(out);
+
+	out = run_text("Анна: Вариант: Redis. Плюс: быстро.", WED, "UTC", NULL);
+	alt = get(out, "alternatives", 0);
+	assert_string_equal(str_or_null(alt, "title"), "Redis");
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "быстро");
+	json_object_put(out);
+
+	/* a pro said a few messages after the last option named is about
+	 * something else: it is not credited to that option */
+	out = run_text("Ann: Option A: Postgres.\nBob: hi\nCarol: hi\nDan: Pro: embedded.", WED, "UTC", NULL);
+	alt = get(out, "alternatives", 0);
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_int_equal(json_object_array_length(arr), 0);
+	json_object_put(out);
+
 	out = run_text("Alice: Or we could keep MySQL.", WED, "UTC", NULL);
 	assert_string_equal(str_or_null(get(out, "alternatives", 0), "title"), "keep MySQL");
 	json_object_put(out);
