@@ -1968,6 +1968,45 @@ static size_t speaker_len(const char *l, size_t n)
 	return 0;
 }
 
+/*
+ * Length of a prefix that chat exports put before "Name:" — a time stamp
+ * "[10:32] ", "10:35 " or "10:35:07 ", or a bullet "- ", "* ", "• " — or 0.
+ * Only taken when a speaker follows: "15:00: still Bob" and "- an item"
+ * stay text.
+ */
+static size_t line_prefix(const char *l, size_t n)
+{
+	static const char *const bullets[] = { "- ", "* ", "\xe2\x80\xa2 ", "\xe2\x80\x93 ",
+					       "\xe2\x80\x94 ", NULL };
+	size_t b = 0, i, k;
+
+	if (n > 2 && l[0] == '[') {
+		const char *rb = memchr(l, ']', n);
+
+		if (rb && rb - l <= 32 && (size_t)(rb - l) + 1 < n && rb[1] == ' ')
+			b = (size_t)(rb - l) + 2;
+	} else if (n > 5 && l[0] >= '0' && l[0] <= '9') {
+		/* H:MM or HH:MM, then maybe :SS */
+		i = l[1] == ':' ? 1 : (l[1] >= '0' && l[1] <= '9' && l[2] == ':') ? 2 : 0;
+		for (k = 0; i && k < 2; k++) {
+			if (i + 3 <= n && l[i] == ':' && l[i + 1] >= '0' && l[i + 1] <= '5' &&
+			    l[i + 2] >= '0' && l[i + 2] <= '9')
+				i += 3;
+			else if (k == 0)
+				i = 0;
+		}
+		if (i && i < n && l[i] == ' ')
+			b = i + 1;
+	} else {
+		for (k = 0; bullets[k]; k++)
+			if (n > strlen(bullets[k]) && !memcmp(l, bullets[k], strlen(bullets[k])))
+				b = strlen(bullets[k]);
+	}
+	while (b && b < n && l[b] == ' ')
+		b++;
+	return b && speaker_len(l + b, n - b) ? b : 0;
+}
+
 int xio_extract_parse_transcript(const char *text, size_t len, int64_t time_ms,
 				 struct xio_extract_transcript *out,
 				 struct xio_err *err)
@@ -1992,13 +2031,7 @@ int xio_extract_parse_transcript(const char *text, size_t len, int64_t time_ms,
 		if (le > p && text[le - 1] == '\r')
 			le--;
 		l = text + p;
-		b = 0;
-		if (le - p > 2 && l[0] == '[') {
-			const char *rb = memchr(l, ']', le - p);
-
-			if (rb && rb - l <= 32 && rb + 1 < text + le && rb[1] == ' ')
-				b = (size_t)(rb - l) + 2;
-		}
+		b = line_prefix(l, le - p);
 		sl = speaker_len(l + b, le - p - b);
 		if (sl) {
 			if (nmsg == cap) {

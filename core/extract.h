@@ -66,8 +66,9 @@ struct xio_extract_transcript {
  * Parses lines "Name: text" into messages (each stamped time_ms).  A line
  * that is not "Name: text" (no colon, or a "name" that is too long or looks
  * like a time or URL) continues the previous message; text before the first
- * named line gets a NULL author.  "\r\n" line ends and a leading "[10:02] "
- * time stamp are accepted.  Fills *out (release with
+ * named line gets a NULL author.  "\r\n" line ends, a leading time stamp
+ * ("[10:02] ", "10:02 ", "10:02:07 ") and a bullet ("- ", "* ", "• ") before
+ * the name are accepted.  Fills *out (release with
  * xio_extract_transcript_release); returns 0, or XIO_ENOMEM with err set.
  */
 int xio_extract_parse_transcript(const char *text, size_t len, int64_t time_ms,

@@ -224,6 +224,12 @@ static const struct ecase cases[] = {
 	NONE("Анна: Это займет неделю."),
 	NONE("Анна: Миграция займет неделю."),
 
+	/* a time stamp before the name is not the due */
+	T("Ann: hi\n10:35 Carol: I will send the invite today.\n- Dave: I will fix the build by Wednesday.", 2,
+	  "send the invite", "Carol", "2025-11-26", "medium"),
+	T("Ann: hi\n10:35 Carol: I will send the invite today.\n- Dave: I will fix the build by Wednesday.", 2,
+	  "fix the build", "Dave", "2025-12-03", "medium"),
+
 	/* --- done, cancelled, rejected, hypothetical: not tasks --- */
 	NONE("Alice: I already fixed the login bug."),
 	NONE("Alice: I fixed the login bug yesterday."),
@@ -697,18 +703,19 @@ static void test_errors(void **state)
 
 static void test_transcript(void **state)
 {
-	const char *text = "intro line\r\n"
-			   "Alice: first\r\n"
-			   "  continued here\n"
-			   "[10:02] Bob Smith: second: with colon\n"
-			   "see https://example.com: not a speaker\n"
-			   "\n"
-			   "15:00: still Bob\n"
-			   "Carol:";
+	const char *text;
 	struct xio_extract_transcript tr;
 	struct xio_err err;
 
 	(void)state;
+	text = "intro line\r\n"
+	       "Alice: first\r\n"
+	       "  continued here\n"
+	       "[10:02] Bob Smith: second: with colon\n"
+	       "see https://example.com: not a speaker\n"
+	       "\n"
+	       "15:00: still Bob\n"
+	       "Carol:";
 	assert_int_equal(xio_extract_parse_transcript(text, strlen(text), 42, &tr, &err), 0);
 	assert_int_equal(tr.n, 4);
 	assert_null(tr.msgs[0].author);
@@ -721,6 +728,24 @@ static void test_transcript(void **state)
 	assert_string_equal(tr.msgs[3].author, "Carol");
 	assert_string_equal(tr.msgs[3].text, "");
 	assert_int_equal(tr.msgs[3].time_ms, 42);
+	xio_extract_transcript_release(&tr);
+
+	/* a time stamp or a bullet before the name */
+	text = "Ann: hi\n"
+	       "10:35 Carol: I will send the invite today.\n"
+	       "- Dave: I will fix the build by Wednesday.\n"
+	       "9:05:07 Erin: third\n"
+	       "\xe2\x80\xa2 Frank: fourth\n"
+	       "- an item\n"
+	       "10:40 and then";
+	assert_int_equal(xio_extract_parse_transcript(text, strlen(text), 42, &tr, &err), 0);
+	assert_int_equal(tr.n, 5);
+	assert_string_equal(tr.msgs[1].author, "Carol");
+	assert_string_equal(tr.msgs[1].text, "I will send the invite today.");
+	assert_string_equal(tr.msgs[2].author, "Dave");
+	assert_string_equal(tr.msgs[3].author, "Erin");
+	assert_string_equal(tr.msgs[4].author, "Frank");
+	assert_string_equal(tr.msgs[4].text, "fourth\n- an item\n10:40 and then");
 	xio_extract_transcript_release(&tr);
 
 	assert_int_equal(xio_extract_parse_transcript("", 0, 0, &tr, &err), 0);
