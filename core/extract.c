@@ -1946,6 +1946,25 @@ out:
 	return out;
 }
 
+int xio_extract_final_decision(json_object *decisions)
+{
+	size_t i, n = json_object_is_type(decisions, json_type_array) ? json_object_array_length(decisions) : 0;
+	int best = -1, best_strong = 0;
+
+	for (i = 0; i < n; i++) {
+		json_object *c = NULL;
+		int strong;
+
+		json_object_object_get_ex(json_object_array_get_idx(decisions, i), "confidence", &c);
+		strong = c && json_object_get_double(c) >= 0.8 - 1e-9;
+		if (strong >= best_strong) {
+			best = (int)i;
+			best_strong = strong;
+		}
+	}
+	return best;
+}
+
 /* ---- transcripts ---- */
 
 /* Length of "Name" when line starts "Name: ", else 0. */

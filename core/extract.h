@@ -55,6 +55,16 @@ json_object *xio_extract_run(const struct xio_extract_msg *msgs, size_t n,
 			     const struct xio_extract_opts *opts,
 			     struct xio_err *err);
 
+/*
+ * The decision that stands among decisions (the "decisions" array of
+ * xio_extract_run, in the order said): a later decision supersedes an
+ * earlier one ("OK, we changed our mind: we will go with RabbitMQ"), but a
+ * weak one (confidence below 0.8: "go with", a bare "agreed") does not
+ * supersede an explicit "we decided".  Returns its index, or -1 when there
+ * is none (decisions NULL or empty).
+ */
+int xio_extract_final_decision(json_object *decisions);
+
 /* A transcript parsed from text; owns its strings. */
 struct xio_extract_transcript {
 	struct xio_extract_msg *msgs;

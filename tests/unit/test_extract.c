@@ -659,6 +659,37 @@ static void test_source_and_shape(void **state)
 	}
 }
 
+static const char *final_decision(const char *tr)
+{
+	static char text[256];
+	json_object *out = run_text(tr, WED, "UTC", NULL), *decs;
+	int k;
+
+	assert_true(json_object_object_get_ex(out, "decisions", &decs));
+	k = xio_extract_final_decision(decs);
+	text[0] = '\0';
+	if (k >= 0)
+		snprintf(text, sizeof(text), "%s", str_or_null(json_object_array_get_idx(decs, (size_t)k), "text"));
+	json_object_put(out);
+	return k >= 0 ? text : NULL;
+}
+
+/* A later decision supersedes an earlier one; a weaker one does not. */
+static void test_final_decision(void **state)
+{
+	(void)state;
+	assert_string_equal(final_decision("Ann: We decided to use Kafka.\n"
+					   "Bob: Wait, Kafka ops cost is too high.\n"
+					   "Ann: OK, we changed our mind: we will go with RabbitMQ instead."),
+			    "OK, we changed our mind: we will go with RabbitMQ instead");
+	assert_string_equal(final_decision("Ann: We decided to use Kafka.\nBob: Let's go with Redis then."),
+			    "We decided to use Kafka");
+	assert_string_equal(final_decision("Ann: Let's go with Redis.\nBob: Let's go with Kafka."),
+			    "Let's go with Kafka");
+	assert_null(final_decision("Ann: hi"));
+	assert_int_equal(xio_extract_final_decision(NULL), -1);
+}
+
 static void test_lang(void **state)
 {
 	json_object *out, *arr;
@@ -762,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_confidence),
 		cmocka_unit_test(test_confidence_guessed_owner),
 		cmocka_unit_test(test_source_and_shape),
+		cmocka_unit_test(test_final_decision),
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_transcript),
