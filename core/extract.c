@@ -787,6 +787,10 @@ static int sentence_decision(struct ex *x, size_t s, size_t e, int question)
 		return agree_reply(x, s, e);
 	if (question)
 		return 0;
+	/* "Last year we decided to use MySQL, which was a mistake": history,
+	 * not what this discussion decides. */
+	if (find(x, s, e, xio_extract_lex_decision_past, NULL, NULL))
+		return 0;
 	/* "we haven't decided", "не договорились" */
 	for (b = pos; b > s && b + 16 > pos; b--)
 		if (match_at(x, b - 1, pos, xio_extract_lex_negation))
@@ -1078,6 +1082,10 @@ static int imperative(const struct ex *x, size_t s, size_t e)
 	/* -й, -ь, -и, -йте, -ьте, -ите: "сделай", "подготовь", "проверьте" */
 	if (!memcmp(t + q - 4, "ли", 4))
 		return 0; /* past plural: "решили" */
+	if (!memcmp(t + q - 4, "ый", 4) || !memcmp(t + q - 4, "ий", 4) ||
+	    (w == 10 && (!memcmp(t + s, "какой", 10) || !memcmp(t + s, "такой", 10) ||
+			 !memcmp(t + s, "любой", 10))))
+		return 0; /* adjectives and pronouns: "какой брокер" */
 	if (!memcmp(t + q - 2, "й", 2) || !memcmp(t + q - 2, "ь", 2) || !memcmp(t + q - 2, "и", 2))
 		return 1;
 	if (w >= 10 && (!memcmp(t + q - 6, "йте", 6) || !memcmp(t + q - 6, "ьте", 6) ||
@@ -1152,7 +1160,9 @@ static int unknown_addressee(const struct ex *x, size_t cs, size_t ce, struct me
 		"folks", "sure", "great", "then", "actually", "please", "ок", "окей", "да", "нет",
 		"так", "итак", "ну", "ладно", "хорошо", "коллеги", "ребята", "друзья", "спасибо",
 		"привет", "тогда", "кстати", "пожалуйста", "отлично", "супер", "слушай",
-		"слушайте", "смотри", "короче", "вообще", NULL };
+		"слушайте", "смотри", "короче", "вообще", "frankly", "honestly", "seriously",
+		"basically", "personally", "anyway", "again", "обсуждаем", "предлагаю", "думаю",
+		"кстати", "честно", "в общем", NULL };
 	const unsigned char *o = (const unsigned char *)x->orig;
 	size_t p = skip_spaces(x, cs, ce), q;
 

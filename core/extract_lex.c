@@ -26,6 +26,13 @@ const char *const xio_extract_lex_decision[] = {
 	"делаем так:", "утвердили", NULL
 };
 
+const char *const xio_extract_lex_decision_past[] = {
+	"last year", "last month", "last quarter", "last time", "years ago", "back then",
+	"in the past", "previously", "was a mistake", "в прошлом году", "в прошлом месяце",
+	"в прошлом квартале", "в прошлый раз", "год назад", "когда-то", "была ошибка",
+	"было ошибкой", "оказалось ошибкой", NULL
+};
+
 const char *const xio_extract_lex_decision_label[] = {
 	"decision:", "final decision:", "consensus:", "agreed:", "we decided:", "решение:",
 	"итог:", "итого:", "решили:", "договорились:", NULL
@@ -312,7 +319,7 @@ const char *const xio_extract_lex_filler[] = {
 const char *const xio_extract_lex_pronoun_obj[] = {
 	"it", "this", "that", "this one", "that one", "over", "it over", "this task",
 	"that task", "care of it", "это", "его", "ее", "эту задачу", "задачу", "это на себя",
-	"ее на себя", "на себя", "это сделаю", "do it", "do this", "handle it", "take it", "instead", "it instead", "this instead",
+	"ее на себя", "на себя", "это сделаю", "сделаю", "do it", "do this", "handle it", "take it", "instead", "it instead", "this instead",
 	"that instead", "вместо", "over instead", NULL
 };
 

@@ -230,6 +230,13 @@ static const struct ecase cases[] = {
 	T("Ann: hi\n10:35 Carol: I will send the invite today.\n- Dave: I will fix the build by Wednesday.", 2,
 	  "fix the build", "Dave", "2025-12-03", "medium"),
 
+	/* --- false positives of the audit --- */
+	NONE("Анна: Обсуждаем, какой брокер сообщений взять для заказов: Kafka или RabbitMQ."),
+	NONE("Carol: Frankly, update nothing."),
+	NONE("Борис: Хорошо, сделаю."),
+	T("Анна: Я подготовлю отчёт до пятницы.\nБорис: привет\nАнна: Хорошо, сделаю.", 1, "отчёт", "Анна",
+	  "2025-11-28", "medium"),
+
 	/* --- done, cancelled, rejected, hypothetical: not tasks --- */
 	NONE("Alice: I already fixed the login bug."),
 	NONE("Alice: I fixed the login bug yesterday."),
@@ -332,6 +339,9 @@ static const struct ecase cases[] = {
 	NONE("Alice: I already deployed the hotfix yesterday."),
 	NONE("Alice: Let's not rewrite the scheduler after all."),
 	D("Alice: We decided to go with Postgres for billing.", 0, "Postgres"),
+	/* a decision of the past is history, not this discussion's decision */
+	{ "Ann: Last year we decided to use MySQL, which was a mistake.\nBob: We decided to use Postgres.",
+	  WED, "UTC", 0, NULL, NULL, NULL, NULL, "Postgres" },
 	T("Анна: привет\nБорис: привет\nАнна: Борис поднимет реплику до 15 декабря.", 1, "реплику", "Борис",
 	  "2025-12-15", "medium"),
 	T("Анна: привет\nБорис: привет\nАнна: Борис обновит зависимости к пятнице.", 1, "зависимости", "Борис",
@@ -687,6 +697,8 @@ static void test_final_decision(void **state)
 	assert_string_equal(final_decision("Ann: Let's go with Redis.\nBob: Let's go with Kafka."),
 			    "Let's go with Kafka");
 	assert_null(final_decision("Ann: hi"));
+	assert_null(final_decision("Ann: Last year we decided to use MySQL, which was a mistake."));
+	assert_null(final_decision("Анна: В прошлом году решили использовать MySQL, и это была ошибка."));
 	assert_int_equal(xio_extract_final_decision(NULL), -1);
 }
 
