@@ -45,6 +45,8 @@ struct task {
 	int strong;        /* an explicit trigger (label, "I'll", assignment) */
 	int tentative;     /* "we need to …" with nobody on it yet */
 	int acked;         /* the owner said "ok"/"сделаю" */
+	int committed;     /* the owner took it on themselves: "I'll", "I'll take it" */
+	int guessed;       /* the owner is a word taken for a name (see unknown_agent) */
 	int removed;       /* cancelled, refused or reported done later */
 	size_t msg;
 };
@@ -64,6 +66,7 @@ struct mention {
 	size_t pos, len;          /* the name (with '@') in the text */
 	size_t cut_start, cut_end; /* what to cut from a title with it */
 	enum role role;
+	int guessed;              /* a capitalised word taken for a name */
 	char handle[NAME_MAX_BYTES];
 };
 
@@ -79,6 +82,7 @@ struct ex {
 	size_t ntasks, cap;
 	json_object *decisions, *alts, *risks;
 	json_object *last_alt;  /* borrowed from alts */
+	size_t last_alt_msg;    /* the message that named it */
 	json_object *last_risk; /* borrowed from risks */
 	/* the message being read */
 	size_t mi;
@@ -435,6 +439,17 @@ static int find_mention(const struct ex *x, size_t s, size_t e, size_t cs, struc
 
 /* ---- content words, for matching a clause to a known task ---- */
 
+/* Whether the folded word [p,q) of t is, as a whole, a phrase of lex. */
+static int is_lex_word(const char *t, size_t p, size_t q, const char *const *lex)
+{
+	const char *const *w;
+
+	for (w = lex; *w; w++)
+		if (xio_extract_pat_match(t, q, p, *w) == q - p)
+			return 1;
+	return 0;
+}
+
 struct words {
 	size_t n;
 	struct { size_t s, l; const char *t; } w[48];
@@ -510,10 +525,18 @@ static double task_overlap(const struct task *tk, const char *t, size_t s, size_
 	return r;
 }
 
+/* Whether "I'll take it" by claimer may take tk: not when someone else
+ * committed to it themselves, whatever was said since. */
+static int claimable(const struct task *tk, const char *claimer)
+{
+	return !claimer || !tk->committed || !tk->owner || strcmp(tk->owner, claimer) == 0;
+}
+
 /* The live task the clause [s,e) speaks of: the best title match, else (when
- * allow_last) the most recent one from the last few messages. */
+ * allow_last) the most recent one from the last few messages that claimer
+ * (NULL = nobody) may take. */
 static struct task *target_task(struct ex *x, size_t s, size_t e, double min, int allow_last,
-				const char *owner_filter)
+				const char *owner_filter, const char *claimer)
 {
 	struct task *best = NULL;
 	double bs = 0, o;
@@ -539,7 +562,7 @@ static struct task *target_task(struct ex *x, size_t s, size_t e, double min, in
 	for (i = x->ntasks; i-- > 0;) {
 		struct task *tk = &x->tasks[i];
 
-		if (tk->removed || tk->msg + RECENT_MSGS < x->mi)
+		if (tk->removed || tk->msg + RECENT_MSGS < x->mi || !claimable(tk, claimer))
 			continue;
 		if (owner_filter && tk->owner && strcmp(tk->owner, owner_filter) != 0)
 			continue;
@@ -764,6 +787,10 @@ static int sentence_decision(struct ex *x, size_t s, size_t e, int question)
 		return agree_reply(x, s, e);
 	if (question)
 		return 0;
+	/* "Last year we decided to use MySQL, which was a mistake": history,
+	 * not what this discussion decides. */
+	if (find(x, s, e, xio_extract_lex_decision_past, NULL, NULL))
+		return 0;
 	/* "we haven't decided", "не договорились" */
 	for (b = pos; b > s && b + 16 > pos; b--)
 		if (match_at(x, b - 1, pos, xio_extract_lex_negation))
@@ -833,6 +860,16 @@ static int sentence_alternative(struct ex *x, size_t s, size_t e)
 			te = npos;
 		ts = pos + len;
 		trim_punct((const unsigned char *)x->orig, &ts, &te);
+		{
+			/* "Option A is Postgres": the title is "Postgres" */
+			static const char *const lead[] = { "is", "would be", "will be", "=", "это", NULL };
+			size_t l = match_at(x, ts, te, lead);
+
+			if (l && l < te - ts) {
+				ts += l;
+				trim_punct((const unsigned char *)x->orig, &ts, &te);
+			}
+		}
 		if (te > ts) {
 			o = json_object_new_object();
 			if (!o || json_object_object_add(o, "title", jstr(x->orig + ts, te - ts)) ||
@@ -844,6 +881,7 @@ static int sentence_alternative(struct ex *x, size_t s, size_t e)
 			if (push(x->alts, o))
 				return XIO_ENOMEM;
 			x->last_alt = o;
+			x->last_alt_msg = x->mi;
 			if ((rc = add_pro_con(x, te, next)))
 				return rc;
 		}
@@ -955,11 +993,18 @@ static struct task *new_task(struct ex *x)
 	return tk;
 }
 
+/* The name a mention makes the owner: a participant's, or the handle. */
+static const char *owner_name(const struct mention *m)
+{
+	return m->who ? m->who->name : m->handle;
+}
+
 static int set_owner(struct task *tk, const struct mention *m, const char *author)
 {
 	free(tk->owner_own);
 	tk->owner_own = NULL;
 	tk->owner = NULL;
+	tk->guessed = 0;
 	if (!m) {
 		tk->owner = author;
 		return 0;
@@ -972,6 +1017,7 @@ static int set_owner(struct task *tk, const struct mention *m, const char *autho
 	if (!tk->owner_own)
 		return XIO_ENOMEM;
 	tk->owner = tk->owner_own;
+	tk->guessed = m->guessed;
 	return 0;
 }
 
@@ -1036,6 +1082,10 @@ static int imperative(const struct ex *x, size_t s, size_t e)
 	/* -й, -ь, -и, -йте, -ьте, -ите: "сделай", "подготовь", "проверьте" */
 	if (!memcmp(t + q - 4, "ли", 4))
 		return 0; /* past plural: "решили" */
+	if (!memcmp(t + q - 4, "ый", 4) || !memcmp(t + q - 4, "ий", 4) ||
+	    (w == 10 && (!memcmp(t + s, "какой", 10) || !memcmp(t + s, "такой", 10) ||
+			 !memcmp(t + s, "любой", 10))))
+		return 0; /* adjectives and pronouns: "какой брокер" */
 	if (!memcmp(t + q - 2, "й", 2) || !memcmp(t + q - 2, "ь", 2) || !memcmp(t + q - 2, "и", 2))
 		return 1;
 	if (w >= 10 && (!memcmp(t + q - 6, "йте", 6) || !memcmp(t + q - 6, "ьте", 6) ||
@@ -1110,7 +1160,9 @@ static int unknown_addressee(const struct ex *x, size_t cs, size_t ce, struct me
 		"folks", "sure", "great", "then", "actually", "please", "ок", "окей", "да", "нет",
 		"так", "итак", "ну", "ладно", "хорошо", "коллеги", "ребята", "друзья", "спасибо",
 		"привет", "тогда", "кстати", "пожалуйста", "отлично", "супер", "слушай",
-		"слушайте", "смотри", "короче", "вообще", NULL };
+		"слушайте", "смотри", "короче", "вообще", "frankly", "honestly", "seriously",
+		"basically", "personally", "anyway", "again", "обсуждаем", "предлагаю", "думаю",
+		"кстати", "честно", "в общем", NULL };
 	const unsigned char *o = (const unsigned char *)x->orig;
 	size_t p = skip_spaces(x, cs, ce), q;
 
@@ -1130,6 +1182,115 @@ static int unknown_addressee(const struct ex *x, size_t cs, size_t ce, struct me
 	m->cut_start = p;
 	m->cut_end = q + 1;
 	m->role = ROLE_ADDRESS;
+	return 1;
+}
+
+/* Whether byte p of the original starts with a capital letter, Latin or
+ * Cyrillic (А-Я, Ё). */
+static int capital_at(const struct ex *x, size_t p, size_t e)
+{
+	const unsigned char *o = (const unsigned char *)x->orig;
+
+	return (o[p] >= 'A' && o[p] <= 'Z') ||
+	       (o[p] == 0xD0 && p + 1 < e && (o[p + 1] == 0x81 || (o[p + 1] >= 0x90 && o[p + 1] <= 0xAF)));
+}
+
+/*
+ * "Bob will prepare the plan", "Мария подготовит отчёт", "Поручаем Свете
+ * настроить алерты": an assignment of someone who has not spoken.  Any
+ * capitalised word could be a name, so the wording must be that of an
+ * assignment: in English a modal and a verb of the imperative lexicon, in
+ * Russian a third-person future the lexicon knows or a "поручаем" before
+ * it; and the word must not be a pronoun, an opener or a product
+ * (xio_extract_lex_not_agent), nor an acronym or CamelCase ("CI",
+ * "RabbitMQ").  Verbs that things do as often as people ("Migration will
+ * take a week") are not enough.  The name is written as found, a Russian
+ * dative put back in the nominative ("Свете" → "Света").
+ */
+static int unknown_agent(const struct ex *x, size_t cs, size_t ce, struct mention *m)
+{
+	static const char *const modal[] = { "will", "should", "needs to", "need to", "is going to",
+		"is gonna", "has to", "must", "to", NULL };
+	static const char *const thing_verbs[] = { "take", "make", "get", "do", "handle", "run",
+		"move", "find", "test", "file", "open", "close", "ship", "build", "order", NULL };
+	static const char *const assign_ru[] = { "поручаем", "поручим", "поручить", "поручаю",
+		"попросим", "назначим", "назначаем", NULL };
+	const char *t = x->f;
+	size_t p, q, r, l, prev = cs, prevq = cs;
+	int ok;
+
+	for (p = cs; p < ce; p = q) {
+		while (p < ce && !is_wc((unsigned char)t[p]))
+			p++;
+		for (q = p; q < ce && (is_wc((unsigned char)t[q]) || t[q] == '-'); q++)
+			;
+		if (q == p)
+			break;
+		ok = capital_at(x, p, ce) && letters(t, p, q) >= 2 && q - p < NAME_MAX_BYTES &&
+		     !is_lex_word(t, p, q, xio_extract_lex_not_agent);
+		if (ok && (unsigned char)t[p] < 0x80) {
+			size_t k;
+
+			for (k = p + 1; k < q; k++)
+				if (!(x->orig[k] >= 'a' && x->orig[k] <= 'z'))
+					ok = 0;
+		}
+		if (!ok) {
+			prev = p;
+			prevq = q;
+			continue;
+		}
+		r = skip_spaces(x, q, ce);
+		memset(m, 0, sizeof(*m));
+		if ((unsigned char)t[p] < 0x80) {
+			if ((l = match_at(x, r, ce, modal))) {
+				size_t v = skip_spaces(x, r + l, ce), vl = match_at(x, v, ce, xio_extract_lex_imperative_en);
+
+				if (vl && !(is_lex_word(t, v, v + vl, thing_verbs))) {
+					m->cut_start = p;
+					m->cut_end = r + l;
+					break;
+				}
+			}
+		} else {
+			size_t v = r;
+
+			while (v < ce && is_wc((unsigned char)t[v]))
+				v++;
+			if (v > r && is_lex_word(t, r, v, xio_extract_lex_agent_verb_ru)) {
+				m->cut_start = p;
+				m->cut_end = q;
+				break;
+			}
+			if (prevq <= p && prev < p && is_lex_word(t, prev, prevq, assign_ru) &&
+			    skip_spaces(x, prevq, p) == p) {
+				m->cut_start = prev;
+				m->cut_end = q;
+				break;
+			}
+		}
+		prev = p;
+		prevq = q;
+	}
+	if (p >= ce || q == p)
+		return 0;
+	memcpy(m->handle, x->orig + p, q - p);
+	m->handle[q - p] = '\0';
+	if (m->cut_start < p) {
+		/* the dative after "поручаем": -е → -а, -ии → -ия, -у → - */
+		size_t hl = q - p;
+
+		if (hl >= 6 && !memcmp(m->handle + hl - 4, "ии", 4))
+			memcpy(m->handle + hl - 2, "я", 2);
+		else if (hl >= 6 && !memcmp(m->handle + hl - 2, "е", 2))
+			memcpy(m->handle + hl - 2, "а", 2);
+		else if (hl >= 6 && !memcmp(m->handle + hl - 2, "у", 2))
+			m->handle[hl - 2] = '\0';
+	}
+	m->pos = p;
+	m->len = q - p;
+	m->role = ROLE_AGENT;
+	m->guessed = 1;
 	return 1;
 }
 
@@ -1183,21 +1344,142 @@ static size_t content_words(const struct ex *x, size_t s, size_t e)
 	return w.n;
 }
 
-/* A live task whose title says the same as title (a restatement). */
-static struct task *same_task(struct ex *x, const char *title)
+/* Whether folded word [p,q) of t is a verb a title may open with: the
+ * same work is often restated with another verb ("write"/"finish the plan"). */
+static int is_lead_verb(const char *t, size_t p, size_t q)
+{
+	return is_lex_word(t, p, q, xio_extract_lex_imperative_en) ||
+	       is_lex_word(t, p, q, xio_extract_lex_self_verb_ru) ||
+	       is_lex_word(t, p, q, xio_extract_lex_agent_verb_ru);
+}
+
+/*
+ * Whether folded title a names something b does not: a content word or a
+ * number of a missing from b.  Numbers count although words_of skips them,
+ * because "service 1" and "service 12" are different work; a leading verb
+ * does not (see is_lead_verb).
+ */
+static int says_more(const char *a, size_t an, const char *b, size_t bn)
+{
+	struct words wb;
+	size_t p = 0, q, i;
+	int first = 1;
+
+	words_of(b, 0, bn, &wb);
+	while (p < an) {
+		int num, found = 0;
+
+		while (p < an && !is_wc((unsigned char)a[p]))
+			p++;
+		for (q = p; q < an && is_wc((unsigned char)a[q]); q++)
+			;
+		if (q == p)
+			break;
+		num = a[p] >= '0' && a[p] <= '9';
+		if (first && is_lead_verb(a, p, q)) {
+			first = 0;
+			p = q;
+			continue;
+		}
+		first = 0;
+		if (num) {
+			size_t r = 0, k;
+
+			/* the same number somewhere in b, as a whole token */
+			while (r + (q - p) <= bn && !found) {
+				k = r + (q - p);
+				found = !memcmp(b + r, a + p, q - p) && (r == 0 || !is_wc((unsigned char)b[r - 1])) &&
+					(k == bn || !is_wc((unsigned char)b[k]));
+				r++;
+			}
+			if (!found)
+				return 1;
+		} else if (letters(a, p, q) >= 3 && !xio_extract_find(a, p, q, xio_extract_lex_stop, NULL, NULL)) {
+			for (i = 0; i < wb.n && !found; i++)
+				found = word_eq(a + p, q - p, b + wb.w[i].s, wb.w[i].l);
+			if (!found)
+				return 1;
+		}
+		p = q;
+	}
+	return 0;
+}
+
+/*
+ * A live task that title (owned by owner, NULL = nobody yet) restates.  The
+ * titles must overlap, the owners must not contradict each other (Ann's and
+ * Bob's "update the docs" are two tasks unless one of them has no owner
+ * yet), and at most one of the titles may name something the other lacks:
+ * "migration plan" restates "write the migration plan", but "update the API
+ * docs" and "update the CLI docs" are different work.
+ */
+static struct task *same_task(struct ex *x, const char *title, const char *owner)
 {
 	size_t n = strlen(title), i;
-	char *ft = malloc(n + 1);
+	char *ft = malloc(n + 1), *fo = NULL;
 	struct task *hit = NULL;
 
 	if (!ft)
 		return NULL;
 	fold(ft, title, n);
-	for (i = x->ntasks; i-- > 0 && !hit;)
-		if (!x->tasks[i].removed && task_overlap(&x->tasks[i], ft, 0, n) >= 0.6)
-			hit = &x->tasks[i];
+	for (i = x->ntasks; i-- > 0 && !hit;) {
+		struct task *tk = &x->tasks[i];
+		size_t on;
+
+		if (tk->removed || (owner && tk->owner && strcmp(owner, tk->owner) != 0) ||
+		    task_overlap(tk, ft, 0, n) < 0.6)
+			continue;
+		on = strlen(tk->title);
+		free(fo);
+		fo = malloc(on + 1);
+		if (!fo)
+			break;
+		fold(fo, tk->title, on);
+		if (!(says_more(ft, n, fo, on) && says_more(fo, on, ft, n)))
+			hit = tk;
+	}
+	free(fo);
 	free(ft);
 	return hit;
+}
+
+/*
+ * "migration plan by Friday" after "I'll write the migration plan": a bare
+ * restatement of the author's (or an unowned) task with a date sets its due.
+ * The clause must name nothing the task lacks, so "the release review on
+ * Friday" does not date "the release".  Returns 0 or XIO_ENOMEM.
+ */
+static int restated_due(struct ex *x, size_t cs, size_t ce, size_t ds, size_t de,
+			const struct xio_due *due)
+{
+	size_t cut[1][2] = { { ds, de } }, n, on;
+	char *title = make_title(x, cs, ce, (const size_t (*)[2])cut, 1), *ft = NULL, *fo = NULL;
+	struct task *tk;
+	int rc = XIO_ENOMEM;
+
+	if (!title)
+		return rc;
+	n = strlen(title);
+	tk = n ? same_task(x, title, x->author) : NULL;
+	if (tk) {
+		on = strlen(tk->title);
+		ft = malloc(n + 1);
+		fo = malloc(on + 1);
+		if (!ft || !fo)
+			goto out;
+		fold(ft, title, n);
+		fold(fo, tk->title, on);
+		if (!says_more(ft, n, fo, on)) {
+			tk->due = *due;
+			tk->has_due = 1;
+		}
+	}
+	rc = 0;
+out:
+	free(fo);
+	free(ft);
+	free(title);
+	return rc;
 }
 
 /* One clause [cs,ce) of sentence [ss,se): at most one task. */
@@ -1207,7 +1489,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	struct xio_due due;
 	struct mention m;
 	struct task *tk;
-	size_t ds = 0, de = 0, spos = 0, slen = 0, lpos = 0, llen = 0, tpos, tlen;
+	size_t ds = 0, de = 0, spos = 0, slen = 0, lpos = 0, llen = 0, tpos, tlen, opos, olen;
 	size_t cut[3][2];
 	size_t ncut = 0;
 	int has_due, has_m, prio, self, label, request, please, need, strong = 0, tentative = 0;
@@ -1226,20 +1508,22 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	label = find(x, cs, ce, xio_extract_lex_label, &lpos, &llen);
 	request = find(x, cs, ce, xio_extract_lex_request, NULL, NULL);
 	please = find(x, cs, ce, xio_extract_lex_please, NULL, NULL);
-	if (!has_m && !self && unknown_addressee(x, cs, ce, &m) &&
+	if (!has_m && !self && unknown_agent(x, cs, ce, &m))
+		has_m = 1;
+	else if (!has_m && !self && unknown_addressee(x, cs, ce, &m) &&
 	    (request || please || imperative(x, m.cut_end, ce)))
 		has_m = 1;
 
 	/* 1. A cancellation removes the task it speaks of. */
 	if (find(x, cs, ce, xio_extract_lex_cancel, NULL, NULL)) {
-		if ((tk = target_task(x, cs, ce, 0.5, 1, NULL)))
+		if ((tk = target_task(x, cs, ce, 0.5, 1, NULL, NULL)))
 			tk->removed = 1;
 		return 0;
 	}
 	/* 2. A handoff to someone else: "Carol will do it instead", "передаю Кате". */
 	if (has_m && !(m.who && x->author && strcmp(m.who->name, x->author) == 0) &&
 	    find(x, cs, ce, xio_extract_lex_handoff, NULL, NULL) &&
-	    (tk = target_task(x, cs, ce, 0.5, 1, NULL))) {
+	    (tk = target_task(x, cs, ce, 0.5, 1, NULL, NULL))) {
 		if ((rc = set_owner(tk, &m, NULL)))
 			return rc;
 		tk->tentative = 0;
@@ -1264,9 +1548,10 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 		free(title);
 		title = NULL;
 		if (pron) {
-			tk = target_task(x, cs, ce, 2.0, 1, NULL);
+			tk = target_task(x, cs, ce, 2.0, 1, NULL, x->author);
 			if (tk) {
 				set_owner(tk, NULL, x->author);
+				tk->committed = 1;
 				tk->tentative = 0;
 				tk->strong = 1;
 				tk->acked = 1;
@@ -1284,7 +1569,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	if (has_due && find(x, cs, ce, xio_extract_lex_move, NULL, NULL)) {
 		int fresh = self || label || request || (has_m && m.role >= ROLE_ADDRESS);
 
-		if ((tk = target_task(x, cs, ce, 0.5, !fresh, NULL))) {
+		if ((tk = target_task(x, cs, ce, 0.5, !fresh, NULL, NULL))) {
 			tk->due = due;
 			tk->has_due = 1;
 			if (prio != PRIO_NONE)
@@ -1294,7 +1579,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	}
 	/* 5. A refusal by the owner: the task goes, or moves to the date offered. */
 	if (find(x, cs, ce, xio_extract_lex_reject, NULL, NULL)) {
-		tk = x->author ? target_task(x, cs, ce, 0.5, 0, x->author) : NULL;
+		tk = x->author ? target_task(x, cs, ce, 0.5, 0, x->author, NULL) : NULL;
 		if (!tk && x->author && content_words(x, cs, ce) <= 3)
 			tk = last_task_of(x, x->author);
 		if (tk && tk->msg < x->mi) {
@@ -1313,7 +1598,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	/* 6. Work reported done is not a task, and closes the task it reports. */
 	if ((find(x, cs, ce, xio_extract_lex_done, NULL, NULL) || past_tense(x, cs, ce)) &&
 	    !find(x, cs, ce, xio_extract_lex_future, NULL, NULL) && !self && !label) {
-		tk = x->author ? target_task(x, cs, ce, 0.6, 0, x->author) : NULL;
+		tk = x->author ? target_task(x, cs, ce, 0.6, 0, x->author, NULL) : NULL;
 		if (!tk && x->author && content_words(x, cs, ce) <= 1)
 			tk = last_task_of(x, x->author);
 		if (tk && tk->msg < x->mi)
@@ -1348,6 +1633,13 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 		   (request || please || has_due || need || imperative(x, m.cut_end, ce))) {
 		owner_m = &m;
 		strong = request || please;
+	} else if (question && find(x, cs, ce, xio_extract_lex_open_call, &opos, &olen)) {
+		/* "Who can take the code review?": work with nobody on it yet, for
+		 * the "I'll take it" that usually follows. */
+		cut[ncut][0] = opos;
+		cut[ncut][1] = opos + olen;
+		ncut++;
+		tentative = 1;
 	} else if (decision) {
 		/* "We decided to use Postgres" records a decision, not a task. */
 		return 0;
@@ -1371,6 +1663,8 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 		else if (cw <= 2 && x->author && match_at(x, skip_spaces(x, cs, ce), ce, xio_extract_lex_ack) &&
 			 (tk = last_task_of(x, x->author)))
 			tk->acked = 1;
+		else if (has_due && !question && x->author)
+			return restated_due(x, cs, ce, ds, de, &due);
 		return 0;
 	}
 	if (owner_m && owner_m->role >= ROLE_ADDRESS) {
@@ -1389,12 +1683,16 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	if (is_pronoun_title(title)) {
 		/* "I'll do it by Friday", "Bob will handle it": about the last task. */
 		free(title);
-		tk = (owner_m || owner_self) ? target_task(x, cs, ce, 2.0, 1, NULL) : NULL;
+		tk = (owner_m || owner_self) ?
+			     target_task(x, cs, ce, 2.0, 1, NULL, owner_m ? owner_name(owner_m) : owner_self) :
+			     NULL;
 		if (tk) {
 			if (owner_m)
 				rc = set_owner(tk, owner_m, NULL);
 			else
 				set_owner(tk, NULL, owner_self);
+			tk->committed = owner_self && self;
+			tk->strong |= strong;
 			tk->tentative = 0;
 			if (has_due) {
 				tk->due = due;
@@ -1405,14 +1703,16 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	}
 	if (prio == PRIO_NONE)
 		prio = prio_in(x, ss, se);
-	if ((tk = same_task(x, title))) {
+	if ((tk = same_task(x, title, owner_m ? owner_name(owner_m) : owner_self))) {
 		free(title);
 		if (owner_m)
 			rc = set_owner(tk, owner_m, NULL);
 		else if (owner_self)
 			set_owner(tk, NULL, owner_self);
-		if (owner_m || owner_self)
+		if (owner_m || owner_self) {
 			tk->tentative = 0;
+			tk->committed = owner_self && self;
+		}
 		if (has_due) {
 			tk->due = due;
 			tk->has_due = 1;
@@ -1432,6 +1732,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 		rc = set_owner(tk, owner_m, NULL);
 	else if (owner_self)
 		set_owner(tk, NULL, owner_self);
+	tk->committed = owner_self && self;
 	tk->due = due;
 	tk->has_due = has_due;
 	tk->prio = prio;
@@ -1454,9 +1755,12 @@ static int do_sentence(struct ex *x, size_t ss, size_t se)
 	question = x->f[se - 1] == '?';
 	if ((rc = sentence_risk(x, ss, se)))
 		return rc < 0 ? rc : 0;
-	if (x->last_alt && (match_at(x, ss, se, xio_extract_lex_pro) ||
-			    match_at(x, ss, se, xio_extract_lex_con)))
-		return add_pro_con(x, ss, se);
+	/* A pro or con on its own weighs the alternative named in this message
+	 * or the one before; further back, it is more likely about something
+	 * named since in words the lexicon does not know, so it goes nowhere
+	 * rather than to the wrong option. */
+	if (match_at(x, ss, se, xio_extract_lex_pro) || match_at(x, ss, se, xio_extract_lex_con))
+		return x->last_alt && x->last_alt_msg + 1 >= x->mi ? add_pro_con(x, ss, se) : 0;
 	if ((decision = sentence_decision(x, ss, se, question)) < 0)
 		return decision;
 	if (!decision && (rc = sentence_alternative(x, ss, se)))
@@ -1540,7 +1844,8 @@ static json_object *task_json(const struct ex *x, const struct task *tk)
 
 	if (!o)
 		return NULL;
-	conf += tk->owner ? 0.2 : 0;
+	/* a name guessed from a capitalised word counts for less than a participant */
+	conf += tk->owner ? (tk->guessed ? 0.1 : 0.2) : 0;
 	conf += tk->has_due ? 0.2 : 0;
 	conf += tk->prio != PRIO_NONE ? 0.1 : 0;
 	conf += tk->strong ? 0.1 : 0;
@@ -1678,6 +1983,26 @@ int xio_extract_is_marker(const char *word, size_t len)
 	return 0;
 }
 
+int xio_extract_final_decision(json_object *decisions)
+{
+	size_t i, n = json_object_is_type(decisions, json_type_array) ?
+			      json_object_array_length(decisions) : 0;
+	int best = -1, best_strong = 0;
+
+	for (i = 0; i < n; i++) {
+		json_object *c = NULL;
+		int strong;
+
+		json_object_object_get_ex(json_object_array_get_idx(decisions, i), "confidence", &c);
+		strong = c && json_object_get_double(c) >= 0.8 - 1e-9;
+		if (strong >= best_strong) {
+			best = (int)i;
+			best_strong = strong;
+		}
+	}
+	return best;
+}
+
 /* ---- transcripts ---- */
 
 /* Length of "Name" when line starts "Name: ", else 0. */
@@ -1698,6 +2023,45 @@ static size_t speaker_len(const char *l, size_t n)
 			return 0;
 	}
 	return 0;
+}
+
+/*
+ * Length of a prefix that chat exports put before "Name:" — a time stamp
+ * "[10:32] ", "10:35 " or "10:35:07 ", or a bullet "- ", "* ", "• " — or 0.
+ * Only taken when a speaker follows: "15:00: still Bob" and "- an item"
+ * stay text.
+ */
+static size_t line_prefix(const char *l, size_t n)
+{
+	static const char *const bullets[] = { "- ", "* ", "\xe2\x80\xa2 ", "\xe2\x80\x93 ",
+					       "\xe2\x80\x94 ", NULL };
+	size_t b = 0, i, k;
+
+	if (n > 2 && l[0] == '[') {
+		const char *rb = memchr(l, ']', n);
+
+		if (rb && rb - l <= 32 && (size_t)(rb - l) + 1 < n && rb[1] == ' ')
+			b = (size_t)(rb - l) + 2;
+	} else if (n > 5 && l[0] >= '0' && l[0] <= '9') {
+		/* H:MM or HH:MM, then maybe :SS */
+		i = l[1] == ':' ? 1 : (l[1] >= '0' && l[1] <= '9' && l[2] == ':') ? 2 : 0;
+		for (k = 0; i && k < 2; k++) {
+			if (i + 3 <= n && l[i] == ':' && l[i + 1] >= '0' && l[i + 1] <= '5' &&
+			    l[i + 2] >= '0' && l[i + 2] <= '9')
+				i += 3;
+			else if (k == 0)
+				i = 0;
+		}
+		if (i && i < n && l[i] == ' ')
+			b = i + 1;
+	} else {
+		for (k = 0; bullets[k]; k++)
+			if (n > strlen(bullets[k]) && !memcmp(l, bullets[k], strlen(bullets[k])))
+				b = strlen(bullets[k]);
+	}
+	while (b && b < n && l[b] == ' ')
+		b++;
+	return b && speaker_len(l + b, n - b) ? b : 0;
 }
 
 int xio_extract_parse_transcript(const char *text, size_t len, int64_t time_ms,
@@ -1724,13 +2088,7 @@ int xio_extract_parse_transcript(const char *text, size_t len, int64_t time_ms,
 		if (le > p && text[le - 1] == '\r')
 			le--;
 		l = text + p;
-		b = 0;
-		if (le - p > 2 && l[0] == '[') {
-			const char *rb = memchr(l, ']', le - p);
-
-			if (rb && rb - l <= 32 && rb + 1 < text + le && rb[1] == ' ')
-				b = (size_t)(rb - l) + 2;
-		}
+		b = line_prefix(l, le - p);
 		sl = speaker_len(l + b, le - p - b);
 		if (sl) {
 			if (nmsg == cap) {

@@ -63,6 +63,16 @@ json_object *xio_extract_run(const struct xio_extract_msg *msgs, size_t n,
  */
 int xio_extract_is_marker(const char *word, size_t len);
 
+/*
+ * The decision that stands among decisions (the "decisions" array of
+ * xio_extract_run, in the order said): a later decision supersedes an
+ * earlier one ("OK, we changed our mind: we will go with RabbitMQ"), but a
+ * weak one (confidence below 0.8: "go with", a bare "agreed") does not
+ * supersede an explicit "we decided".  Returns its index, or -1 when there
+ * is none (decisions NULL or empty).
+ */
+int xio_extract_final_decision(json_object *decisions);
+
 /* A transcript parsed from text; owns its strings. */
 struct xio_extract_transcript {
 	struct xio_extract_msg *msgs;
@@ -74,8 +84,9 @@ struct xio_extract_transcript {
  * Parses lines "Name: text" into messages (each stamped time_ms).  A line
  * that is not "Name: text" (no colon, or a "name" that is too long or looks
  * like a time or URL) continues the previous message; text before the first
- * named line gets a NULL author.  "\r\n" line ends and a leading "[10:02] "
- * time stamp are accepted.  Fills *out (release with
+ * named line gets a NULL author.  "\r\n" line ends, a leading time stamp
+ * ("[10:02] ", "10:02 ", "10:02:07 ") and a bullet ("- ", "* ", "• ") before
+ * the name are accepted.  Fills *out (release with
  * xio_extract_transcript_release); returns 0, or XIO_ENOMEM with err set.
  */
 int xio_extract_parse_transcript(const char *text, size_t len, int64_t time_ms,

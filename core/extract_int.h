@@ -16,6 +16,7 @@
 /* Each lexicon is a NULL-terminated list of phrases. */
 extern const char *const xio_extract_lex_decision_strong[]; /* "decision:", "we decided" */
 extern const char *const xio_extract_lex_decision[];        /* "agreed", "let's go with" */
+extern const char *const xio_extract_lex_decision_past[];   /* "last year": not this decision */
 extern const char *const xio_extract_lex_decision_label[];  /* prefixes cut from the text */
 extern const char *const xio_extract_lex_agree_reply[];     /* "agreed", "+1", "договорились" */
 extern const char *const xio_extract_lex_proposal[];        /* "let's", "давайте" */
@@ -33,9 +34,12 @@ extern const char *const xio_extract_lex_label[];           /* "action item:", "
 extern const char *const xio_extract_lex_marker[];          /* "note:", "plan:": no speaker */
 extern const char *const xio_extract_lex_self[];            /* "i'll", "я сделаю" */
 extern const char *const xio_extract_lex_self_verb_ru[];    /* "сделаю", "подготовлю" */
+extern const char *const xio_extract_lex_agent_verb_ru[];   /* "подготовит", "напишет" */
 extern const char *const xio_extract_lex_self_not[];        /* "i'll think", "я думаю" */
 extern const char *const xio_extract_lex_agent_after[];     /* "<name> will" */
+extern const char *const xio_extract_lex_not_agent[];       /* "It", "Postgres": not a name */
 extern const char *const xio_extract_lex_agent_before[];    /* "assign to <name>" */
+extern const char *const xio_extract_lex_open_call[];       /* "who can", "кто возьмет" */
 extern const char *const xio_extract_lex_request[];         /* "can you", "можешь" */
 extern const char *const xio_extract_lex_please[];
 extern const char *const xio_extract_lex_need[];            /* "we need to", "нужно" */

@@ -26,6 +26,13 @@ const char *const xio_extract_lex_decision[] = {
 	"делаем так:", "утвердили", NULL
 };
 
+const char *const xio_extract_lex_decision_past[] = {
+	"last year", "last month", "last quarter", "last time", "years ago", "back then",
+	"in the past", "previously", "was a mistake", "в прошлом году", "в прошлом месяце",
+	"в прошлом квартале", "в прошлый раз", "год назад", "когда-то", "была ошибка",
+	"было ошибкой", "оказалось ошибкой", NULL
+};
+
 const char *const xio_extract_lex_decision_label[] = {
 	"decision:", "final decision:", "consensus:", "agreed:", "we decided:", "решение:",
 	"итог:", "итого:", "решили:", "договорились:", NULL
@@ -49,11 +56,11 @@ const char *const xio_extract_lex_negation[] = {
 const char *const xio_extract_lex_alternative[] = {
 	"option a:", "option b:", "option c:", "option 1:", "option 2:", "option 3:",
 	"option a", "option b", "option c", "option 1", "option 2", "option 3",
-	"alternative:", "alternatively,", "alternatively", "an alternative is",
+	"option:", "alternative:", "alternatively,", "alternatively", "an alternative is",
 	"another option is", "another option:", "or we could", "we could also",
 	"вариант а:", "вариант б:", "вариант в:", "вариант 1:", "вариант 2:", "вариант 3:",
 	"вариант а", "вариант б", "вариант в", "вариант 1", "вариант 2", "вариант 3",
-	"альтернатива:", "альтернатива", "альтернативно", "другой вариант", "либо",
+	"вариант:", "альтернатива:", "альтернатива", "альтернативно", "другой вариант", "либо",
 	"или можно", NULL
 };
 
@@ -134,6 +141,15 @@ const char *const xio_extract_lex_self_verb_ru[] = {
 	"удалю", "заведу", "создам", NULL
 };
 
+const char *const xio_extract_lex_agent_verb_ru[] = {
+	"сделает", "подготовит", "напишет", "проверит", "посмотрит", "обновит", "исправит",
+	"отправит", "пришлет", "займется", "возьмет", "разберется", "добавит", "настроит",
+	"поднимет", "соберет", "свяжется", "организует", "запустит", "выложит", "допишет",
+	"доделает", "починит", "оформит", "опишет", "протестирует", "задеплоит", "выкатит",
+	"закажет", "уточнит", "сравнит", "перепишет", "подключит", "оценит", "внедрит",
+	"переведет", "перенесет", "удалит", "заведет", "создаст", NULL
+};
+
 const char *const xio_extract_lex_self_not[] = {
 	"i'll think", "i will think", "i'll let you know", "i'll see", "i will see",
 	"let me think", "let me know", "let me check if", "я думаю", "я считаю",
@@ -152,6 +168,25 @@ const char *const xio_extract_lex_agent_after[] = {
 	"отправь", "пришли", "добавь", "займись", "возьми", NULL
 };
 
+const char *const xio_extract_lex_not_agent[] = {
+	"it", "this", "that", "these", "those", "we", "they", "he", "she", "you", "i", "there",
+	"here", "everything", "everyone", "everybody", "nobody", "no one", "someone", "somebody",
+	"something", "anyone", "anybody", "anything", "nothing", "who", "what", "which", "one",
+	"each", "all", "both", "either", "neither", "none", "then", "so", "and", "but", "also",
+	"maybe", "perhaps", "now", "today", "tomorrow", "team", "the", "our", "your", "their",
+	"my", "his", "her", "its", "frankly", "honestly", "actually", "basically", "please",
+	"postgres", "postgresql", "mysql", "mariadb", "kafka", "redis", "mongo", "mongodb",
+	"kubernetes", "docker", "nginx", "jenkins", "terraform", "ansible", "grafana",
+	"prometheus", "sentry", "clickhouse", "cassandra", "hazelcast", "airflow", "spark",
+	"vault", "consul", "helm", "linux", "python", "java", "rust", "node", "react", "celery",
+	"sqlite", "oracle", "snowflake", "datadog", "slack", "jira", "notion", "confluence",
+	"telegram", "zoom", "google", "amazon", "azure", "github", "gitlab", "elasticsearch",
+	"это", "этот", "эта", "эти", "тот", "та", "то", "он", "она", "оно", "они", "мы", "вы",
+	"ты", "я", "кто", "что", "все", "никто", "кто-то", "кто-нибудь", "каждый", "команда",
+	"сервис", "система", "там", "тогда", "потом", "сначала", "сейчас", "сегодня", "завтра",
+	NULL
+};
+
 const char *const xio_extract_lex_agent_before[] = {
 	"assign to", "assigned to", "assign it to", "owner:", "owner is", "owner -",
 	"owner —", "ask", "have", "let", "for", "пусть", "поручим", "поручаю", "поручить",
@@ -159,6 +194,13 @@ const char *const xio_extract_lex_agent_before[] = {
 	"ответственная:", "ответственный", "назначим", "назначаем", "назначить",
 	"назначаю", "попросим", "попроси", "на", "assignee:", "исполнитель:", "пусть лучше",
 	"лучше", NULL
+};
+
+const char *const xio_extract_lex_open_call[] = {
+	"who can take", "who will take", "who can", "who will", "who could", "who wants to",
+	"who's taking", "can anyone", "can someone", "could someone", "could anyone",
+	"any volunteers to", "anyone want to", "кто может взять", "кто возьмет", "кто может",
+	"кто сделает", "кто сможет", "кто займется", "кто готов", "кто-нибудь может", NULL
 };
 
 const char *const xio_extract_lex_request[] = {
@@ -240,7 +282,8 @@ const char *const xio_extract_lex_handoff[] = {
 
 const char *const xio_extract_lex_take[] = {
 	"i'll take it", "i'll take this", "i'll take that", "i'll take over",
-	"i can take it", "i can take this", "i'll do it", "i will do it",
+	"i will take it", "i will take this", "i can take it", "i can take this", "i'll do it",
+	"i will do it",
 	"i'll handle it", "i'll handle this", "i'm on it", "on me", "i take it",
 	"i'll take care of it", "leave it to me", "беру", "возьму", "я возьму",
 	"я сделаю", "сделаю", "за мной", "на мне", "займусь", NULL
@@ -285,7 +328,7 @@ const char *const xio_extract_lex_filler[] = {
 const char *const xio_extract_lex_pronoun_obj[] = {
 	"it", "this", "that", "this one", "that one", "over", "it over", "this task",
 	"that task", "care of it", "это", "его", "ее", "эту задачу", "задачу", "это на себя",
-	"ее на себя", "на себя", "это сделаю", "do it", "do this", "handle it", "take it", "instead", "it instead", "this instead",
+	"ее на себя", "на себя", "это сделаю", "сделаю", "do it", "do this", "handle it", "take it", "instead", "it instead", "this instead",
 	"that instead", "вместо", "over instead", NULL
 };
 

@@ -87,20 +87,33 @@ static const char *str_or(json_object *o, const char *k, const char *dflt)
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
 }
 
-/* Extractor output -> schema-shaped decision log. */
-static json_object *make_log(const struct xio_consilium *c, json_object *ex, const char *no_decision)
+/*
+ * Extractor output -> schema-shaped decision log.  The decision is the one
+ * that stands (xio_extract_final_decision), not every decision sentence
+ * glued together; the others — superseded, or weaker ones said after it —
+ * are kept in the rationale under other_label, for the humans who approve
+ * the draft to see.
+ */
+static json_object *make_log(const struct xio_consilium *c, json_object *ex, const char *no_decision,
+			     const char *other_label)
 {
 	json_object *log = json_object_new_object(), *decisions = get(ex, "decisions"), *thread;
 	json_object *alts = json_object_new_array(), *risks = json_object_new_array();
-	struct xio_buf d;
+	struct xio_buf r;
+	const char *decision = NULL;
+	int pick = xio_extract_final_decision(decisions);
 	size_t i, n;
 
-	xio_buf_init(&d, 3900);
+	xio_buf_init(&r, 7900);
 	n = decisions ? json_object_array_length(decisions) : 0;
+	if (pick >= 0)
+		decision = str_or(json_object_array_get_idx(decisions, (size_t)pick), "text", "");
 	for (i = 0; i < n; i++) {
 		const char *t = str_or(json_object_array_get_idx(decisions, i), "text", "");
 
-		if (*t && xio_buf_printf(&d, "%s%s", d.len ? " " : "", t) == XIO_ETOOBIG)
+		if ((int)i == pick || !*t)
+			continue;
+		if (r.len ? xio_buf_printf(&r, "; %s", t) : xio_buf_printf(&r, "%s: %s", other_label, t))
 			break;
 	}
 	json_object_object_add(log, "question", json_object_new_string(c->question ? c->question : ""));
@@ -115,8 +128,9 @@ static json_object *make_log(const struct xio_consilium *c, json_object *ex, con
 		json_object_array_add(alts, o);
 	}
 	json_object_object_add(log, "alternatives", alts);
-	json_object_object_add(log, "decision", json_object_new_string(d.len ? d.data : no_decision));
-	json_object_object_add(log, "rationale", json_object_new_string(""));
+	json_object_object_add(log, "decision",
+			       json_object_new_string(decision && *decision ? decision : no_decision));
+	json_object_object_add(log, "rationale", json_object_new_string(r.len ? r.data : ""));
 	n = get(ex, "risks") ? json_object_array_length(get(ex, "risks")) : 0;
 	for (i = 0; i < n; i++) {
 		json_object *r = json_object_array_get_idx(get(ex, "risks"), i);
@@ -135,7 +149,7 @@ static json_object *make_log(const struct xio_consilium *c, json_object *ex, con
 	json_object_object_add(thread, "chat", json_object_new_string(c->chat ? c->chat : ""));
 	json_object_object_add(thread, "thread", json_object_new_string(c->thread ? c->thread : ""));
 	json_object_object_add(log, "thread", thread);
-	xio_buf_release(&d);
+	xio_buf_release(&r);
 	return log;
 }
 
@@ -214,7 +228,8 @@ int xio_producer_extract(struct xio_producer *p, const struct xio_consilium *c,
 		rc = err ? err->code : XIO_EINVAL;
 		goto out;
 	}
-	*log_out = make_log(c, ex, xio_i18n_get(p->runner->eng->i18n, c->lang, "extractor.no_decision"));
+	*log_out = make_log(c, ex, xio_i18n_get(p->runner->eng->i18n, c->lang, "extractor.no_decision"),
+			    xio_i18n_get(p->runner->eng->i18n, c->lang, "extractor.other_decisions"));
 	*tasks_out = make_tasks(ex);
 out:
 	json_object_put(ex);

@@ -57,6 +57,15 @@ printf 'Dana: /consilium Postgres for the billing reports too?\n' |
 grep -q 'Earlier decisions' "$out" || fail "precedent not recalled"
 echo "ok - precedent recalled"
 
+# --- the extractor's draft takes the decision that stands, not every decision
+#     sentence glued together; the superseded one stays in the rationale
+printf '/consilium Kafka or RabbitMQ?\nAnn: We decided to use Kafka.\nBob: Wait, Kafka ops cost is too high.\nAnn: OK, we changed our mind: we will go with RabbitMQ instead.\n/decide\n' |
+  timeout 30 "$BIN" console --db "$tmp/mind.db" --set http.enabled=false >"$out" 2>"$tmp/err.txt" || fail "changed-mind run"
+grep -q 'Decision: OK, we changed our mind: we will go with RabbitMQ instead$' "$out" || fail "latest decision not taken"
+grep -q 'Rationale: .*We decided to use Kafka' "$out" || fail "superseded decision lost"
+if grep -q 'Decision: We decided to use Kafka' "$out"; then fail "decisions glued"; fi
+echo "ok - a later decision supersedes an earlier one"
+
 # --- bad input: a message with no consilium gets a hint, unknown command a hint
 printf 'hello there\n/frobnicate\n/help\n' |
   timeout 30 "$BIN" console --db "$tmp/empty.db" >"$out" 2>"$tmp/err.txt" || fail "idle run"
@@ -64,4 +73,4 @@ grep -q 'no consilium in this thread yet' "$out" || fail "idle hint"
 grep -q "I don't know the command /frobnicate" "$out" || fail "unknown command hint"
 grep -q '/consilium <question>' "$out" || fail "help"
 echo "ok - idle thread hints"
-echo "4 passed, 0 failed"
+echo "5 passed, 0 failed"

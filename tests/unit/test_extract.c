@@ -172,6 +172,72 @@ static const struct ecase cases[] = {
 	T("Анна: привет\nБорис: привет\nВера: привет\nАнна: Борис, обнови сертификаты завтра.\nАнна: Пусть лучше Вера сделает, Борис занят.",
 	  1, "обнови сертификаты", "Вера", "2025-11-27", "medium"),
 
+	/* --- similar titles of different work stay apart; restatements merge --- */
+	T("Ann: I will update the API docs by Friday.\nBob: I will update the CLI docs by 2026-12-20.", 2,
+	  "update the API docs", "Ann", "2025-11-28", "medium"),
+	T("Ann: I will update the API docs by Friday.\nBob: I will update the CLI docs by 2026-12-20.", 2,
+	  "update the CLI docs", "Bob", "2026-12-20", "medium"),
+	T("Катя: Я обновлю документацию API до пятницы.\nДима: Я обновлю документацию CLI к 20 декабря.", 2,
+	  "документацию API", "Катя", "2025-11-28", "medium"),
+	T("Катя: Я обновлю документацию API до пятницы.\nДима: Я обновлю документацию CLI к 20 декабря.", 2,
+	  "документацию CLI", "Дима", "2025-12-20", "medium"),
+	T("Ann: I will fix the login bug by Friday.\nBob: I will fix the logout bug by Monday.", 2,
+	  "fix the login bug", "Ann", "2025-11-28", "medium"),
+	T("Ann: I will migrate service 1 by Friday.\nAnn: I will migrate service 12 by Monday.", 2,
+	  "migrate service 12", "Ann", "2025-12-01", "medium"),
+	T("Ann: I'll write the migration plan.\nAnn: I'll finish the migration plan by Friday.", 1,
+	  "migration plan", "Ann", "2025-11-28", "medium"),
+	T("Ann: I'll write the migration plan.\nAnn: Migration plan by Friday.", 1, "write the migration plan",
+	  "Ann", "2025-11-28", "medium"),
+	T("Ann: We need to write the migration plan.\nBob: I will do the migration plan by Friday.", 1,
+	  "migration plan", "Bob", "2025-11-28", "medium"),
+
+	/* --- "I'll take it" never takes a task someone committed to themselves --- */
+	T("Dave: I will set up CI by Friday.\nErin: Who can take the code review?\nZoe: OK, I will take it.", 2,
+	  "set up CI", "Dave", "2025-11-28", "medium"),
+	T("Dave: I will set up CI by Friday.\nErin: Who can take the code review?\nZoe: OK, I will take it.", 2,
+	  "code review", "Zoe", NULL, "medium"),
+	T("Dave: Я настрою CI до пятницы.\nЕва: Кто возьмет ревью кода?\nЗоя: Ок, я возьму это.", 2,
+	  "настрою CI", "Dave", "2025-11-28", "medium"),
+	T("Dave: Я настрою CI до пятницы.\nЕва: Кто возьмет ревью кода?\nЗоя: Ок, я возьму это.", 2,
+	  "ревью кода", "Зоя", NULL, "medium"),
+	T("Dave: I will set up CI by Friday.\nZoe: OK, I'll take it.", 1, "set up CI", "Dave", "2025-11-28",
+	  "medium"),
+	T("Dave: I will set up CI by Friday.\nDave: OK, I will take it by Monday.", 1, "set up CI", "Dave",
+	  "2025-12-01", "medium"),
+	NONE("Erin: Who can take the code review?"),
+
+	/* --- assignments of people who have not spoken --- */
+	T("Ann: Bob will prepare the migration plan by Friday.", 1, "prepare the migration plan", "Bob",
+	  "2025-11-28", "medium"),
+	T("Ann: Dave should update the runbook by next Wednesday.", 1, "update the runbook", "Dave",
+	  "2025-12-03", "medium"),
+	T("Ann: Then Bob will fix the login bug.", 1, "fix the login bug", "Bob", NULL, "medium"),
+	T("Анна: Мария подготовит отчёт к среде.", 1, "отчёт", "Мария", "2025-12-03", "medium"),
+	T("Анна: Гриша напишет ADR через неделю.", 1, "ADR", "Гриша", "2025-12-03", "medium"),
+	T("Анна: Поручаем Свете настроить алерты к понедельнику.", 1, "настроить алерты", "Света",
+	  "2025-12-01", "medium"),
+	NONE("Ann: Postgres will handle the load."),
+	NONE("Ann: It will take a week."),
+	NONE("Ann: Kafka will give us replay."),
+	NONE("Ann: Migration will take a week."),
+	NONE("Ann: RabbitMQ will deploy faster."),
+	NONE("Анна: Это займет неделю."),
+	NONE("Анна: Миграция займет неделю."),
+
+	/* a time stamp before the name is not the due */
+	T("Ann: hi\n10:35 Carol: I will send the invite today.\n- Dave: I will fix the build by Wednesday.", 2,
+	  "send the invite", "Carol", "2025-11-26", "medium"),
+	T("Ann: hi\n10:35 Carol: I will send the invite today.\n- Dave: I will fix the build by Wednesday.", 2,
+	  "fix the build", "Dave", "2025-12-03", "medium"),
+
+	/* --- false positives of the audit --- */
+	NONE("Анна: Обсуждаем, какой брокер сообщений взять для заказов: Kafka или RabbitMQ."),
+	NONE("Carol: Frankly, update nothing."),
+	NONE("Борис: Хорошо, сделаю."),
+	T("Анна: Я подготовлю отчёт до пятницы.\nБорис: привет\nАнна: Хорошо, сделаю.", 1, "отчёт", "Анна",
+	  "2025-11-28", "medium"),
+
 	/* --- done, cancelled, rejected, hypothetical: not tasks --- */
 	NONE("Alice: I already fixed the login bug."),
 	NONE("Alice: I fixed the login bug yesterday."),
@@ -274,6 +340,9 @@ static const struct ecase cases[] = {
 	NONE("Alice: I already deployed the hotfix yesterday."),
 	NONE("Alice: Let's not rewrite the scheduler after all."),
 	D("Alice: We decided to go with Postgres for billing.", 0, "Postgres"),
+	/* a decision of the past is history, not this discussion's decision */
+	{ "Ann: Last year we decided to use MySQL, which was a mistake.\nBob: We decided to use Postgres.",
+	  WED, "UTC", 0, NULL, NULL, NULL, NULL, "Postgres" },
 	T("Анна: привет\nБорис: привет\nАнна: Борис поднимет реплику до 15 декабря.", 1, "реплику", "Борис",
 	  "2025-12-15", "medium"),
 	T("Анна: привет\nБорис: привет\nАнна: Борис обновит зависимости к пятнице.", 1, "зависимости", "Борис",
@@ -443,6 +512,39 @@ static void test_alternatives(void **state)
 	assert_string_equal(str_or_null(get(out, "alternatives", 1), "title"), "MongoDB");
 	json_object_put(out);
 
+	/* "Option:" without a letter is an alternative of its own, and "is" is
+	 * not part of a title */
+	out = run_text("Ann: Option A is Postgres. Pro: mature.\n"
+		       "Bob: Option: Hazelcast. Pro: embedded. Con: JVM only.", WED, "UTC", NULL);
+	alt = get(out, "alternatives", 0);
+	assert_string_equal(str_or_null(alt, "title"), "Postgres");
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_int_equal(json_object_array_length(arr), 1);
+	assert_true(json_object_object_get_ex(alt, "cons", &arr));
+	assert_int_equal(json_object_array_length(arr), 0);
+	alt = get(out, "alternatives", 1);
+	assert_string_equal(str_or_null(alt, "title"), "Hazelcast");
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "embedded");
+	assert_true(json_object_object_get_ex(alt, "cons", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "JVM only");
+	json_object_put(out);
+
+	out = run_text("Анна: Вариант: Redis. Плюс: быстро.", WED, "UTC", NULL);
+	alt = get(out, "alternatives", 0);
+	assert_string_equal(str_or_null(alt, "title"), "Redis");
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)), "быстро");
+	json_object_put(out);
+
+	/* a pro said a few messages after the last option named is about
+	 * something else: it is not credited to that option */
+	out = run_text("Ann: Option A: Postgres.\nBob: hi\nCarol: hi\nDan: Pro: embedded.", WED, "UTC", NULL);
+	alt = get(out, "alternatives", 0);
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_int_equal(json_object_array_length(arr), 0);
+	json_object_put(out);
+
 	out = run_text("Alice: Or we could keep MySQL.", WED, "UTC", NULL);
 	assert_string_equal(str_or_null(get(out, "alternatives", 0), "title"), "keep MySQL");
 	json_object_put(out);
@@ -521,6 +623,17 @@ static void test_confidence(void **state)
 	assert_true(all <= 1.0);
 }
 
+/* A name guessed from a capitalised word counts for less than a participant's. */
+static void test_confidence_guessed_owner(void **state)
+{
+	double guessed, known;
+
+	(void)state;
+	guessed = conf_of("Ann: Bob will prepare the migration plan by Friday.");
+	known = conf_of("Ann: hi\nBob: hi\nAnn: Bob will prepare the migration plan by Friday.");
+	assert_true(guessed < known);
+}
+
 static void test_source_and_shape(void **state)
 {
 	const struct xio_extract_msg msgs[] = {
@@ -555,6 +668,39 @@ static void test_source_and_shape(void **state)
 		assert_string_equal(str_or_null(t, "source"), "0");
 		json_object_put(out);
 	}
+}
+
+static const char *final_decision(const char *tr)
+{
+	static char text[256];
+	json_object *out = run_text(tr, WED, "UTC", NULL), *decs;
+	int k;
+
+	assert_true(json_object_object_get_ex(out, "decisions", &decs));
+	k = xio_extract_final_decision(decs);
+	text[0] = '\0';
+	if (k >= 0)
+		snprintf(text, sizeof(text), "%s", str_or_null(json_object_array_get_idx(decs, (size_t)k), "text"));
+	json_object_put(out);
+	return k >= 0 ? text : NULL;
+}
+
+/* A later decision supersedes an earlier one; a weaker one does not. */
+static void test_final_decision(void **state)
+{
+	(void)state;
+	assert_string_equal(final_decision("Ann: We decided to use Kafka.\n"
+					   "Bob: Wait, Kafka ops cost is too high.\n"
+					   "Ann: OK, we changed our mind: we will go with RabbitMQ instead."),
+			    "OK, we changed our mind: we will go with RabbitMQ instead");
+	assert_string_equal(final_decision("Ann: We decided to use Kafka.\nBob: Let's go with Redis then."),
+			    "We decided to use Kafka");
+	assert_string_equal(final_decision("Ann: Let's go with Redis.\nBob: Let's go with Kafka."),
+			    "Let's go with Kafka");
+	assert_null(final_decision("Ann: hi"));
+	assert_null(final_decision("Ann: Last year we decided to use MySQL, which was a mistake."));
+	assert_null(final_decision("Анна: В прошлом году решили использовать MySQL, и это была ошибка."));
+	assert_int_equal(xio_extract_final_decision(NULL), -1);
 }
 
 static void test_lang(void **state)
@@ -601,18 +747,19 @@ static void test_errors(void **state)
 
 static void test_transcript(void **state)
 {
-	const char *text = "intro line\r\n"
-			   "Alice: first\r\n"
-			   "  continued here\n"
-			   "[10:02] Bob Smith: second: with colon\n"
-			   "see https://example.com: not a speaker\n"
-			   "\n"
-			   "15:00: still Bob\n"
-			   "Carol:";
+	const char *text;
 	struct xio_extract_transcript tr;
 	struct xio_err err;
 
 	(void)state;
+	text = "intro line\r\n"
+	       "Alice: first\r\n"
+	       "  continued here\n"
+	       "[10:02] Bob Smith: second: with colon\n"
+	       "see https://example.com: not a speaker\n"
+	       "\n"
+	       "15:00: still Bob\n"
+	       "Carol:";
 	assert_int_equal(xio_extract_parse_transcript(text, strlen(text), 42, &tr, &err), 0);
 	assert_int_equal(tr.n, 4);
 	assert_null(tr.msgs[0].author);
@@ -625,6 +772,24 @@ static void test_transcript(void **state)
 	assert_string_equal(tr.msgs[3].author, "Carol");
 	assert_string_equal(tr.msgs[3].text, "");
 	assert_int_equal(tr.msgs[3].time_ms, 42);
+	xio_extract_transcript_release(&tr);
+
+	/* a time stamp or a bullet before the name */
+	text = "Ann: hi\n"
+	       "10:35 Carol: I will send the invite today.\n"
+	       "- Dave: I will fix the build by Wednesday.\n"
+	       "9:05:07 Erin: third\n"
+	       "\xe2\x80\xa2 Frank: fourth\n"
+	       "- an item\n"
+	       "10:40 and then";
+	assert_int_equal(xio_extract_parse_transcript(text, strlen(text), 42, &tr, &err), 0);
+	assert_int_equal(tr.n, 5);
+	assert_string_equal(tr.msgs[1].author, "Carol");
+	assert_string_equal(tr.msgs[1].text, "I will send the invite today.");
+	assert_string_equal(tr.msgs[2].author, "Dave");
+	assert_string_equal(tr.msgs[3].author, "Erin");
+	assert_string_equal(tr.msgs[4].author, "Frank");
+	assert_string_equal(tr.msgs[4].text, "fourth\n- an item\n10:40 and then");
 	xio_extract_transcript_release(&tr);
 
 	assert_int_equal(xio_extract_parse_transcript("", 0, 0, &tr, &err), 0);
@@ -669,7 +834,9 @@ int main(void)
 		cmocka_unit_test(test_alternatives),
 		cmocka_unit_test(test_risks),
 		cmocka_unit_test(test_confidence),
+		cmocka_unit_test(test_confidence_guessed_owner),
 		cmocka_unit_test(test_source_and_shape),
+		cmocka_unit_test(test_final_decision),
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_transcript),
