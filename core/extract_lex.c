@@ -14,6 +14,7 @@ const char *const xio_extract_lex_decision_strong[] = {
 	"it's decided", "it is decided", "decided to", "decided that", "we agreed",
 	"we've agreed", "we have agreed", "agreed to", "agreed that", "we're going with",
 	"we are going with", "we will go with", "we'll go with", "the decision is",
+	"we decide to", "we decide that", "we decide on",
 	"решение:", "решили", "решено", "договорились", "приняли решение",
 	"принято решение", "итог:", "итого:", "остановимся на", "остановились на",
 	"согласовали", NULL

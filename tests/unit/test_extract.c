@@ -310,6 +310,7 @@ static const struct ecase cases[] = {
 	/* --- decisions --- */
 	D("Alice: Decision: we go with Postgres.", 0, "we go with Postgres"),
 	D("Alice: We decided to use Postgres for the event store.", 0, "use Postgres"),
+	D("Alice: We decide to migrate billing to Postgres in March.", 0, "migrate billing to Postgres"),
 	D("Alice: Let's go with option B.", 0, "option B"),
 	D("Alice: OK, agreed: the release is on Monday.", 0, "the release is on Monday"),
 	D("Alice: Let's use Redis for the cache.\nBob: Agreed.", 0, "use Redis for the cache"),
