@@ -1114,6 +1114,13 @@ static int apply_env(struct load *L)
  * The one load path.  data == NULL with name != NULL reads the file name;
  * name == NULL means no file.
  */
+static void check_report(void *ud, const char *path, const char *msg)
+{
+	struct load *L = ud;
+
+	diag_add(&L->d, L->name, xio_config_line(L->cfg, path), path, "%s", msg);
+}
+
 static int load(struct xio_config **out, const char *name, const char *data,
 		size_t len, struct xio_buf *report, struct xio_err *err)
 {
@@ -1154,6 +1161,9 @@ static int load(struct xio_config **out, const char *name, const char *data,
 			goto done;
 	}
 	rc = apply_env(&L);
+	/* values checked one by one first: the rules read them typed */
+	if (!rc && !L.d.count)
+		rc = xio_config_check(L.cfg, check_report, &L);
 done:
 	if (!rc && L.d.count)
 		rc = XIO_EINVAL;

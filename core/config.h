@@ -157,4 +157,16 @@ int xio_config_env_name(const char *path, char *dst, size_t n);
  */
 int xio_config_write_example(FILE *f);
 
+/* Receives one problem found by xio_config_check: the key and why. */
+typedef void (*xio_config_report_fn)(void *ud, const char *path, const char *msg);
+
+/*
+ * Checks what a key's type cannot (core/config_check.c): list entries of
+ * the form name=value, the time zone, the quiet hours, an adapter's keys
+ * when chat.adapters lists it.  Calls report once per problem; nothing when
+ * cfg is fine.  Returns 0, or XIO_ENOMEM when a check could not run.
+ * Loading runs it, so a file that fails it does not load.
+ */
+int xio_config_check(const struct xio_config *cfg, xio_config_report_fn report, void *ud);
+
 #endif

@@ -29,6 +29,7 @@ chat:
   adapters: [console, slack]
 slack:
   bot_token: ${XIO_TEST_SLACK}
+  app_token: xapp-1-test
 YAML
 
 cat >"$tmp/bad.yaml" <<'YAML'

@@ -41,7 +41,7 @@ while i < len(lines):
             break
         for m in re.finditer(r"\b([A-Z][A-Z0-9_]*)=\S+", line):
             if re.search(r"xio (run|notion-check)", line):
-                env[m.group(1)] = "x"
+                env[m.group(1)] = "1:x"  # shaped as any token (a Telegram one is id:secret)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write(block)
     r = subprocess.run([xio, "check-config", f.name], env=env, capture_output=True, text=True)

@@ -178,7 +178,10 @@ static const char good_yaml[] =
 	"  version: 2025-09-03\n"                /* 18 */
 	"  tasks_db:\n"                          /* 19: empty = "" */
 	"slack:\n"                               /* 20: section left empty */
-	"telegram.mode: webhook\n";              /* 21: dotted key */
+	"telegram.mode: polling\n"               /* 21: dotted key */
+	"slack.bot_token: xoxb-1\n"              /* 22: what the listed */
+	"slack.app_token: xapp-1\n"              /* 23: adapters require */
+	"telegram.bot_token: \"1:x\"\n";         /* 24 */
 
 static void test_good_file(void **state)
 {
@@ -202,7 +205,7 @@ static void test_good_file(void **state)
 	assert_int_equal(xio_config_int(cfg, "llm.max_retries"), 0);
 	assert_string_equal(xio_config_str(cfg, "notion.version"), "2025-09-03");
 	assert_string_equal(xio_config_str(cfg, "notion.tasks_db"), "");
-	assert_string_equal(xio_config_str(cfg, "telegram.mode"), "webhook");
+	assert_string_equal(xio_config_str(cfg, "telegram.mode"), "polling");
 	l = xio_config_list(cfg, "chat.adapters");
 	assert_int_equal(json_object_array_length(l), 2);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(l, 1)),
@@ -299,6 +302,7 @@ static void test_env_overrides_file(void **state)
 	setenv("XIO_LLM_MODEL", "from-env", 1);
 	setenv("XIO_HTTP_PORT", "1234", 1);
 	setenv("XIO_CHAT_ADAPTERS", " console, telegram ,,", 1);
+	setenv("XIO_TELEGRAM_BOT_TOKEN", "1:x", 1);
 	setenv("XIO_HTTP_ENABLED", "off", 1);
 	assert_int_equal(load_text("llm:\n  model: from-file\n  stream: false\n",
 				   &cfg, &report, &err), 0);
@@ -494,16 +498,16 @@ static void test_string_lists(void **state)
 
 	(void)state;
 	setenv("XIO_T_SET", "bot-b", 1);
-	assert_int_equal(load_text("chat:\n  adapters: [console, \"${XIO_T_SET}\"]\n"
-				   "telegram:\n  persona_tokens: slack, telegram\n",
+	assert_int_equal(load_text("http:\n  api_tokens: [a=1, \"b=${XIO_T_SET}\"]\n"
+				   "notion:\n  people: Ann=u1, Bob=u2\n",
 				   &cfg, &report, &err), 0);
 	free(report);
-	l = xio_config_list(cfg, "chat.adapters");
+	l = xio_config_list(cfg, "http.api_tokens");
 	assert_int_equal(json_object_array_length(l), 2);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(l, 1)),
-			    "bot-b");
+			    "b=bot-b");
 	/* A plain scalar is read like the environment: comma-separated. */
-	l = xio_config_list(cfg, "telegram.persona_tokens");
+	l = xio_config_list(cfg, "notion.people");
 	assert_int_equal(json_object_array_length(l), 2);
 	xio_config_free(cfg);
 
@@ -515,6 +519,65 @@ static void test_string_lists(void **state)
 	setenv("XIO_CHAT_ADAPTERS", "", 1);
 	assert_int_equal(xio_config_load(&cfg, NULL, &err), 0);
 	assert_int_equal(json_object_array_length(xio_config_list(cfg, "chat.adapters")), 0);
+	xio_config_free(cfg);
+	clear_env(NULL);
+}
+
+/* What a key's type cannot say: list entries, zones, quiet hours, the keys
+ * an adapter listed in chat.adapters needs, each named with its line. */
+static void test_checks(void **state)
+{
+	struct xio_config *cfg = NULL;
+	struct xio_err err;
+	char *report;
+
+	(void)state;
+	expect_errors("chat:\n  adapters: [console, slak]\n",
+		      (const char *const[]){
+			      "t.yaml:2: chat.adapters: unknown adapter \"slak\" (known: console, "
+			      "slack, telegram)",
+			      NULL });
+	expect_errors("consilium:\n  timezone: Mars/Olympus\n"
+		      "followup:\n  quiet_hours: \"22-08\"\n",
+		      (const char *const[]){
+			      "t.yaml:2: consilium.timezone: unknown time zone 'Mars/Olympus' (an "
+			      "IANA name such as Europe/Moscow, UTC, or an offset such as +03:00)",
+			      "t.yaml:4: followup.quiet_hours: \"22-08\": expected HH:MM-HH:MM, e.g. "
+			      "22:00-08:00",
+			      NULL });
+	expect_errors("chat:\n  adapters: [telegram, slack]\n"
+		      "telegram:\n  mode: webhook\n  webhook_secret: a b\n"
+		      "  persona_tokens: [moderator, \"scribe=bad\"]\n"
+		      "slack:\n  mode: events\n"
+		      "http:\n  api_tokens: [noequals]\n"
+		      "notion:\n  people: [Carol]\n",
+		      (const char *const[]){
+			      "t.yaml: telegram.bot_token: required when chat.adapters lists "
+			      "telegram (the token from @BotFather, or XIO_TELEGRAM_BOT_TOKEN)",
+			      "t.yaml: telegram.webhook_url: required when telegram.mode is webhook "
+			      "(the public HTTPS URL of POST /telegram/webhook)",
+			      "t.yaml:5: telegram.webhook_secret: 1-256 characters of A-Z a-z 0-9 _ - "
+			      "only (Telegram's rule for secret_token)",
+			      "t.yaml:6: telegram.persona_tokens: entry 1 is not persona_id=token",
+			      "t.yaml:6: telegram.persona_tokens: entry 2 (scribe): the token does "
+			      "not look like <bot id>:<secret>",
+			      "t.yaml: slack.bot_token: required when chat.adapters lists slack "
+			      "(xoxb-..., or XIO_SLACK_BOT_TOKEN)",
+			      "t.yaml: slack.signing_secret: required when slack.mode is events",
+			      "t.yaml:10: http.api_tokens: entry 1 is not name=token (a name of 1-64 "
+			      "characters, a non-empty token)",
+			      "t.yaml:12: notion.people: entry 1 is not Owner name=notion-user-id",
+			      NULL });
+	/* the same adapters with what they need load */
+	setenv("XIO_TELEGRAM_BOT_TOKEN", "123:abc", 1);
+	setenv("XIO_SLACK_BOT_TOKEN", "xoxb-1", 1);
+	setenv("XIO_SLACK_APP_TOKEN", "xapp-1", 1);
+	assert_int_equal(load_text("chat:\n  adapters: [telegram, slack, console]\n"
+				   "consilium:\n  timezone: Europe/Moscow\n"
+				   "followup:\n  quiet_hours: \"22:00-08:00\"\n",
+				   &cfg, &report, &err), 0);
+	assert_string_equal(report, "");
+	free(report);
 	xio_config_free(cfg);
 	clear_env(NULL);
 }
@@ -710,6 +773,7 @@ int main(void)
 		cmocka_unit_test_setup(test_malformed_yaml, clear_env),
 		cmocka_unit_test_setup(test_missing_and_empty_files, clear_env),
 		cmocka_unit_test_setup(test_string_lists, clear_env),
+		cmocka_unit_test_setup(test_checks, clear_env),
 		cmocka_unit_test_setup(test_set, clear_env),
 		cmocka_unit_test_setup(test_secrets_registered, clear_env),
 		cmocka_unit_test_setup(test_example_complete_and_generated, clear_env),

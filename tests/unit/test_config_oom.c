@@ -32,6 +32,9 @@ static const char yaml[] =
 	"  api_token: \"tok-${XIO_OOM_TOKEN}\"\n"
 	"chat:\n"
 	"  adapters: [console, slack]\n"
+	"slack:\n"
+	"  bot_token: xoxb-1\n"
+	"  app_token: xapp-1\n"
 	"telegram:\n"
 	"  persona_tokens:\n"
 	"    - expert=abcdefgh\n"
@@ -53,7 +56,7 @@ static int exercise(void)
 				    strstr(yaml, "unknown") - yaml, NULL, &err);
 	if (rc)
 		goto out;
-	rc = xio_config_set(cfg, "chat.adapters", "console,telegram", &err);
+	rc = xio_config_set(cfg, "chat.adapters", "console,slack", &err);
 	if (rc)
 		goto out;
 	log = xio_log_new(-1, XIO_LOG_JSON, XIO_LOG_INFO);
