@@ -1361,7 +1361,10 @@ static void event_metrics(struct xio_api *api, const struct xio_event_row *e)
 				1);
 	} else if (!strcmp(e->type, "artifact")) {
 		status = json_object_object_get_ex(d, "status", &v) ? json_object_get_string(v) : "";
-		if (strcmp(status, "approved") && strcmp(status, "amended"))
+		/* "amended" is a draft changed during approval (/amend works only
+		 * then): counting it would add a sample per amendment.  A
+		 * consilium is approved once, so this is one sample each. */
+		if (strcmp(status, "approved"))
 			goto out;
 		/* the decision is final: how long it took, how sure the tasks are */
 		xio_histogram_observe(api->h_ttd, (double)(e->created_at - row.created_at) / 1000.0);
@@ -1388,7 +1391,8 @@ static void event_metrics(struct xio_api *api, const struct xio_event_row *e)
 			lj = json_tokener_parse(log);
 			tj = json_tokener_parse(tasks);
 		}
-		has_log = dstatus && (!strcmp(dstatus, "approved") || !strcmp(dstatus, "amended")) &&
+		/* an "amended" draft that closes was stopped, not decided */
+		has_log = dstatus && !strcmp(dstatus, "approved") &&
 			  lj && json_object_object_length(lj) > 0;
 		has_tasks = has_log && tj && json_object_is_type(tj, json_type_array) &&
 			    json_object_array_length(tj) > 0;
