@@ -945,7 +945,7 @@ static void get_decisions(struct call *c)
 		json_object_object_add(o, "question", json_object_new_string(h[i].question ? h[i].question : ""));
 		json_object_object_add(o, "decision", json_object_new_string(h[i].decision ? h[i].decision : ""));
 		json_object_object_add(o, "status", json_object_new_string(h[i].status ? h[i].status : ""));
-		json_object_object_add(o, "decided_at", json_object_new_int64(h[i].updated_at));
+		json_object_object_add(o, "decided_at", json_object_new_int64(h[i].approved_at));
 		json_object_array_add(items, o);
 	}
 	o = json_object_new_object();

@@ -348,6 +348,21 @@ out:
 	}
 }
 
+/* Reads what test_decisions set up: an amended draft, an approved decision
+ * whose task was done later, and a draft stopped in approval. */
+static void client_decisions(struct fx *fx)
+{
+	req(fx, "tasks of draft", "TaskPage", "GET", "/api/tasks?owner=yan", TOKEN, NULL);
+	req(fx, "tasks of approved", "TaskPage", "GET", "/api/tasks?owner=QUINN", TOKEN, NULL);
+	req(fx, "tasks of stopped", "TaskPage", "GET", "/api/tasks?owner=pat", TOKEN, NULL);
+	req(fx, "all tasks", "TaskPage", "GET", "/api/tasks", TOKEN, NULL);
+	req(fx, "search draft", "DecisionList", "GET", "/api/decisions?q=kubernetes", TOKEN, NULL);
+	req(fx, "search approved", "DecisionList", "GET", "/api/decisions?q=github", TOKEN, NULL);
+	req(fx, "search stopped", "DecisionList", "GET", "/api/decisions?q=pricing", TOKEN, NULL);
+	snprintf(fx->metrics_text, sizeof(fx->metrics_text), "%s",
+		 req(fx, "metrics", NULL, "GET", "/metrics", NULL, NULL)->body);
+}
+
 static void *client_main(void *arg)
 {
 	struct fx *fx = arg;
@@ -374,8 +389,8 @@ static void done_cb(uv_async_t *a)
 	xio_loop_request_stop(&fx->loop);
 }
 
-static void inbound(struct fx *fx, const char *key, const char *author, const char *text,
-		    const char *id)
+static void inbound_at(struct fx *fx, const char *key, const char *author, const char *text,
+		       const char *id, int64_t at)
 {
 	struct xio_inbound in = { 0 };
 	struct xio_err err;
@@ -390,8 +405,40 @@ static void inbound(struct fx *fx, const char *key, const char *author, const ch
 	in.author = author;
 	in.text = text;
 	in.msg_id = id;
+	in.time_ms = at;
 	if (xio_runner_input(&fx->runner, &in, &err))
 		fail_msg("runner: %s", err.msg);
+}
+
+static void inbound(struct fx *fx, const char *key, const char *author, const char *text,
+		    const char *id)
+{
+	inbound_at(fx, key, author, text, id, 0);
+}
+
+/* What the producer would hand back after /decide: a draft with one task. */
+static void decision_ready(struct fx *fx, int64_t cid, const char *decision, const char *owner,
+			   double confidence)
+{
+	struct xio_event ev = { 0 };
+	struct xio_err err;
+	char tasks[300];
+
+	snprintf(tasks, sizeof(tasks),
+		 "[{\"title\":\"Do it\",\"owner\":\"%s\",\"due\":\"2030-01-01\","
+		 "\"priority\":\"high\",\"confidence\":%g}]", owner, confidence);
+	ev.kind = XIO_EV_DECISION_READY;
+	ev.now = xio_clock_now(&xio_clock_system);
+	ev.log = json_object_new_object();
+	json_object_object_add(ev.log, "question", json_object_new_string("q"));
+	json_object_object_add(ev.log, "decision", json_object_new_string(decision));
+	json_object_object_add(ev.log, "rationale", json_object_new_string("because"));
+	ev.tasks = json_tokener_parse(tasks);
+	ev.source = "extractor";
+	if (xio_runner_feed(&fx->runner, cid, &ev, 0, &err))
+		fail_msg("decision ready: %s", err.msg);
+	json_object_put(ev.log);
+	json_object_put(ev.tasks);
 }
 
 static void fx_init(struct fx *fx, void (*client_fn)(struct fx *fx), size_t ws_max_queue)
@@ -916,6 +963,69 @@ static void test_stream_slow_client(void **state)
 	fx_release(&fx);
 }
 
+/* Only approved decisions are precedents, and only their tasks are open
+ * work: a draft amended twice, a draft stopped in approval and an approved
+ * decision.  decided_at is the approval, not the later /done; the
+ * decision metrics take one sample at approval, none per /amend. */
+static void test_decisions(void **state)
+{
+	const int64_t approved_at = 2000000000000LL;
+	struct fx fx;
+	json_object *o;
+
+	(void)state;
+	fx_init(&fx, client_decisions, 0);
+	/* 1: a draft, amended twice, never approved */
+	inbound(&fx, "console:t1", "alice", "/decide", "d1");
+	decision_ready(&fx, 1, "Adopt kubernetes", "Zed", 0.5);
+	inbound(&fx, "console:t1", "alice", "/amend decision Adopt kubernetes for staging", "d2");
+	inbound(&fx, "console:t1", "alice", "/amend task 1 owner Yan", "d3");
+	/* 2: amended, then approved; its task is done a minute later */
+	inbound(&fx, "slack:C1:100.1", "carol", "/decide", "d4");
+	decision_ready(&fx, 2, "Use GitHub Actions", "Quinn", 0.7);
+	inbound(&fx, "slack:C1:100.1", "carol", "/amend decision Use GitHub Actions everywhere", "d5");
+	inbound_at(&fx, "slack:C1:100.1", "carol", "/approve", "d6", approved_at);
+	inbound_at(&fx, "slack:C1:100.1", "carol", "/done 1", "d7", approved_at + 60000);
+	/* 4: a draft stopped while awaiting approval */
+	inbound(&fx, "slack:C12:200.1", "erin", "/consilium New pricing?", "d8");
+	inbound(&fx, "slack:C12:200.1", "erin", "/decide", "d9");
+	decision_ready(&fx, 4, "Raise pricing", "Pat", 0.9);
+	inbound(&fx, "slack:C12:200.1", "erin", "/stop", "d10");
+	fx_run(&fx);
+
+	o = body(&fx, "tasks of draft", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	o = body(&fx, "tasks of approved", 200);
+	assert_int_equal(items(o), 1);
+	assert_int_equal(json_object_get_int64(field(o, "items.0.consilium_id")), 2);
+	assert_string_equal(json_object_get_string(field(o, "items.0.status")), "done");
+	json_object_put(o);
+	o = body(&fx, "tasks of stopped", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	o = body(&fx, "all tasks", 200);
+	assert_int_equal(items(o), 2); /* consilium 2's and the fixture's consilium 3 */
+	json_object_put(o);
+	o = body(&fx, "search draft", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	o = body(&fx, "search approved", 200);
+	assert_int_equal(items(o), 1);
+	assert_int_equal(json_object_get_int64(field(o, "items.0.consilium_id")), 2);
+	assert_string_equal(json_object_get_string(field(o, "items.0.status")), "approved");
+	assert_int_equal(json_object_get_int64(field(o, "items.0.decided_at")), approved_at);
+	json_object_put(o);
+	o = body(&fx, "search stopped", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	/* one approval after the API started: one sample each, not three */
+	assert_non_null(strstr(fx.metrics_text, "\nxio_time_to_decision_seconds_count 1\n"));
+	assert_non_null(strstr(fx.metrics_text, "\nxio_task_confidence_count 1\n"));
+	check_against_openapi_n(&fx, 7);
+	fx_release(&fx);
+}
+
 static void test_params(void **state)
 {
 	int64_t id, v;
@@ -962,6 +1072,7 @@ int main(void)
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_stream_slow_client),
+		cmocka_unit_test(test_decisions),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
