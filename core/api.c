@@ -40,6 +40,9 @@ struct api_token {
 struct api_client {
 	struct xio_api *api;
 	struct xio_ws *ws;
+	/* the configured token it was accepted with (a copy): a reload that
+	 * drops or changes it closes the stream */
+	char *token;
 	int64_t cid;
 	int64_t last_seq;
 	/* sent from the store (catch_up), not by notify, until it has all
@@ -1030,11 +1033,12 @@ static void get_audit(struct call *c)
 	xio_audit_rows_free(a, n);
 }
 
-/* The name of the token the request carries, or NULL. */
-static const char *authenticate(struct xio_api *api, struct xio_http_request *req)
+/* The configured token the request carries, or NULL. */
+static const struct api_token *authenticate(struct xio_api *api, struct xio_http_request *req)
 {
 	char hdr[600];
-	const char *name = NULL, *tok;
+	const struct api_token *found = NULL;
+	const char *tok;
 	size_t i;
 	int n = xio_http_request_header(req, "Authorization", hdr, sizeof(hdr));
 
@@ -1045,14 +1049,18 @@ static const char *authenticate(struct xio_api *api, struct xio_http_request *re
 		tok++;
 	/* every token is compared, so the time says nothing about which */
 	for (i = 0; i < api->ntokens; i++)
-		if (xio_api_token_equal(tok, api->tokens[i].token) && !name)
-			name = api->tokens[i].name;
-	return name;
+		if (xio_api_token_equal(tok, api->tokens[i].token) && !found)
+			found = &api->tokens[i];
+	return found;
 }
+
+#define NO_TOKENS_MSG "the API has no tokens: set http.api_token or http.api_tokens " \
+	"(a reload with SIGHUP applies them)"
 
 static void api_cb(struct xio_http_request *req, void *ud)
 {
 	struct call c = { 0 };
+	const struct api_token *tok;
 	const char *method = xio_http_request_method(req);
 	int get = !strcmp(method, "GET");
 
@@ -1077,11 +1085,19 @@ static void api_cb(struct xio_http_request *req, void *ud)
 		xio_http_reply(req, 200, "application/json", c.api->openapi, c.api->openapi_len);
 		return;
 	}
-	c.actor = authenticate(c.api, req);
-	if (!c.actor) {
+	/* The routes are mounted without tokens too, so that a reload adding
+	 * the first one takes effect at once; until then no credential can
+	 * pass, which is a 403 rather than a challenge. */
+	if (!c.api->ntokens) {
+		reply_error(&c, 403, NO_TOKENS_MSG);
+		return;
+	}
+	tok = authenticate(c.api, req);
+	if (!tok) {
 		reply_error(&c, 401, "missing or wrong bearer token (Authorization: Bearer <token>)");
 		return;
 	}
+	c.actor = tok->name;
 	switch (c.route) {
 	case XIO_API_CONSILIUMS:
 		if (get)
@@ -1140,6 +1156,7 @@ static void client_drop(struct api_client *cl)
 		cl->next->prev = cl->prev;
 	api->nclients--;
 	xio_gauge_set(api->g_clients, (double)api->nclients);
+	free(cl->token);
 	free(cl);
 }
 
@@ -1240,6 +1257,7 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 	struct xio_api *api = ud;
 	struct xio_consilium_row row = { 0 };
 	struct api_client *cl = NULL;
+	const struct api_token *tok;
 	struct xio_err err;
 	const char *after_s = xio_http_request_query_param(req, "after"), *part;
 	int64_t id, after = 0;
@@ -1249,7 +1267,12 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 		snprintf(body, bodylen, "{\"error\":\"no such event stream\",\"status\":404}");
 		return 404;
 	}
-	if (!authenticate(api, req)) {
+	if (!api->ntokens) {
+		snprintf(body, bodylen, "{\"error\":\"" NO_TOKENS_MSG "\",\"status\":403}");
+		return 403;
+	}
+	tok = authenticate(api, req);
+	if (!tok) {
 		snprintf(body, bodylen, "{\"error\":\"missing or wrong bearer token\",\"status\":401}");
 		return 401;
 	}
@@ -1274,7 +1297,7 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 	if (rc)
 		goto fail;
 	cl = calloc(1, sizeof(*cl));
-	if (!cl)
+	if (!cl || !(cl->token = strdup(tok->token)))
 		goto fail;
 	cl->api = api;
 	cl->ws = ws;
@@ -1291,6 +1314,8 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 	catch_up(cl);
 	return 0;
 fail:
+	if (cl)
+		free(cl->token);
 	free(cl);
 	snprintf(body, bodylen, "{\"error\":\"internal error\",\"status\":500}");
 	return 500;
@@ -1613,6 +1638,31 @@ static int add_token(struct api_token **v, size_t *n, const char *name, size_t n
 	return 0;
 }
 
+/* A stream stays open only as long as the token it was opened with is
+ * accepted: a revoked token must stop reading at once, not when its
+ * client next reconnects.  Same check as for a request, by value: a
+ * name whose token changed is revoked too. */
+static void close_revoked(struct xio_api *api)
+{
+	struct api_client *cl, *next;
+	size_t i;
+
+	for (cl = api->clients; cl; cl = next) {
+		int kept = 0;
+
+		next = cl->next;
+		for (i = 0; i < api->ntokens; i++)
+			kept |= xio_api_token_equal(cl->token, api->tokens[i].token);
+		if (kept)
+			continue;
+		xio_logf(api->log, XIO_LOG_INFO, "api",
+			 "stream client of consilium %lld closed: its token was revoked",
+			 (long long)cl->cid);
+		xio_ws_close(cl->ws, 1008, "token revoked");
+		client_drop(cl);
+	}
+}
+
 int xio_api_set_tokens(struct xio_api *api, const char *token, json_object *named,
 		       struct xio_err *err)
 {
@@ -1649,6 +1699,7 @@ int xio_api_set_tokens(struct xio_api *api, const char *token, json_object *name
 	api->ntokens = nv;
 	v = NULL;
 	nv = 0;
+	close_revoked(api);
 out:
 	tokens_free(v, nv);
 	return rc;
@@ -1723,7 +1774,8 @@ int xio_api_new(struct xio_api **out, const struct xio_api_opts *o, struct xio_e
 		goto out;
 	}
 	register_metrics(api);
-	if (api->ntokens && o->http) {
+	/* mounted with no token too: a reload may add the first one */
+	if (o->http) {
 		if ((rc = xio_http_server_route(o->http, "GET", "/api/*", 0, api_cb, api, err)) ||
 		    (rc = xio_http_server_route(o->http, "POST", "/api/*", 64 * 1024, api_cb, api,
 						err)) ||

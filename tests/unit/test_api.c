@@ -70,8 +70,16 @@ struct fx {
 	int flood_sent;
 	struct wsc_conn ws_slow, ws_resume;
 	long long slow_base, slow_after;
+	/* the client thread has the loop run poke_fn and waits for it */
+	uv_async_t poke;
+	void (*poke_fn)(struct fx *fx);
+	atomic_int poked;
+	struct wsc_conn ws_kept, ws_revoked, ws_before;
 	char metrics_text[1 << 16];
 };
+
+static void inbound(struct fx *fx, const char *key, const char *author, const char *text,
+		    const char *id);
 
 /* ---- client thread ---- */
 
@@ -363,6 +371,68 @@ static void client_decisions(struct fx *fx)
 		 req(fx, "metrics", NULL, "GET", "/metrics", NULL, NULL)->body);
 }
 
+/* Runs fn on the loop thread and waits until it has run. */
+static void poke(struct fx *fx, void (*fn)(struct fx *fx))
+{
+	atomic_store(&fx->poked, 0);
+	fx->poke_fn = fn;
+	uv_async_send(&fx->poke);
+	while (!atomic_load(&fx->poked))
+		uv_sleep(5);
+}
+
+/* What SIGHUP does with a config that adds the tokens, then one that drops
+ * "panel" (bot/reload.c calls xio_api_set_tokens). */
+static void reload_add_tokens(struct fx *fx)
+{
+	json_object *named = json_tokener_parse("[\"panel=panel-secret\"]");
+	struct xio_err err;
+
+	if (xio_api_set_tokens(fx->api, TOKEN, named, &err))
+		fprintf(stderr, "set tokens: %s\n", err.msg);
+	json_object_put(named);
+}
+
+static void reload_drop_panel(struct fx *fx)
+{
+	struct xio_err err;
+
+	if (xio_api_set_tokens(fx->api, TOKEN, NULL, &err))
+		fprintf(stderr, "set tokens: %s\n", err.msg);
+	inbound(fx, "console:t1", "bob", "said after the revocation", "after-revoke");
+}
+
+static void client_tokens(struct fx *fx)
+{
+	struct wsc w;
+
+	req(fx, "no tokens", "Error", "GET", "/api/consiliums", TOKEN, NULL);
+	req(fx, "no tokens post", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"pause\"}");
+	req(fx, "no tokens openapi", NULL, "GET", "/api/openapi.json", NULL, NULL);
+	wsc_init(&w, fx->port, TOKEN, 16);
+	wsc_connect(&w, &fx->ws_before, "/api/consiliums/1/events");
+	wsc_service_until(&w, settled, &fx->ws_before, 5000);
+
+	poke(fx, reload_add_tokens);
+	req(fx, "tokens added", "ConsiliumPage", "GET", "/api/consiliums", TOKEN, NULL);
+	req(fx, "named added", "ConsiliumPage", "GET", "/api/consiliums", "panel-secret", NULL);
+	wsc_connect(&w, &fx->ws_kept, "/api/consiliums/1/events");
+	wsc_service_until(&w, settled, &fx->ws_kept, 5000);
+	w.token = "panel-secret";
+	wsc_connect(&w, &fx->ws_revoked, "/api/consiliums/1/events");
+	wsc_service_until(&w, settled, &fx->ws_revoked, 5000);
+	drain(&w, &fx->ws_kept, 200);
+	drain(&w, &fx->ws_revoked, 200);
+
+	poke(fx, reload_drop_panel);
+	wsc_service_until(&w, closed, &fx->ws_revoked, 5000);
+	drain(&w, &fx->ws_kept, 300);
+	wsc_conn_close(&w, &fx->ws_kept);
+	wsc_release(&w);
+	req(fx, "panel revoked", "Error", "GET", "/api/consiliums", "panel-secret", NULL);
+}
+
 static void *client_main(void *arg)
 {
 	struct fx *fx = arg;
@@ -381,6 +451,7 @@ static void done_cb(uv_async_t *a)
 	uv_close((uv_handle_t *)a, NULL);
 	if (!uv_is_closing((uv_handle_t *)&fx->flood))
 		uv_close((uv_handle_t *)&fx->flood, NULL);
+	uv_close((uv_handle_t *)&fx->poke, NULL);
 	xio_api_free(fx->api);
 	fx->api = NULL;
 	xio_runner_release(&fx->runner);
@@ -441,7 +512,9 @@ static void decision_ready(struct fx *fx, int64_t cid, const char *decision, con
 	json_object_put(ev.tasks);
 }
 
-static void fx_init(struct fx *fx, void (*client_fn)(struct fx *fx), size_t ws_max_queue)
+/* with_tokens 0: the API starts with none, as from a config without them */
+static void fx_init(struct fx *fx, void (*client_fn)(struct fx *fx), size_t ws_max_queue,
+		    int with_tokens)
 {
 	struct xio_http_server_opts ho = { 0 };
 	struct xio_api_opts ao = { 0 };
@@ -494,8 +567,8 @@ static void fx_init(struct fx *fx, void (*client_fn)(struct fx *fx), size_t ws_m
 	ao.metrics = fx->metrics;
 	ao.log = fx->log;
 	ao.clock = &xio_clock_system;
-	ao.token = TOKEN;
-	ao.named_tokens = named;
+	ao.token = with_tokens ? TOKEN : NULL;
+	ao.named_tokens = with_tokens ? named : NULL;
 	ao.ws_max_queue = ws_max_queue;
 	if (xio_api_new(&fx->api, &ao, &err))
 		fail_msg("api: %s", err.msg);
@@ -528,12 +601,22 @@ static void flood_cb(uv_async_t *a)
 	uv_async_send(a);
 }
 
+static void poke_cb(uv_async_t *a)
+{
+	struct fx *fx = a->data;
+
+	fx->poke_fn(fx);
+	atomic_store(&fx->poked, 1);
+}
+
 static void fx_run(struct fx *fx)
 {
 	assert_int_equal(uv_async_init(&fx->loop.uv, &fx->done, done_cb), 0);
 	fx->done.data = fx;
 	assert_int_equal(uv_async_init(&fx->loop.uv, &fx->flood, flood_cb), 0);
 	fx->flood.data = fx;
+	assert_int_equal(uv_async_init(&fx->loop.uv, &fx->poke, poke_cb), 0);
+	fx->poke.data = fx;
 	assert_int_equal(pthread_create(&fx->th, NULL, client_main, fx), 0);
 	xio_loop_run(&fx->loop);
 	pthread_join(fx->th, NULL);
@@ -554,6 +637,9 @@ static void fx_release(struct fx *fx)
 	wsc_conn_release(&fx->ws_missing);
 	wsc_conn_release(&fx->ws_slow);
 	wsc_conn_release(&fx->ws_resume);
+	wsc_conn_release(&fx->ws_kept);
+	wsc_conn_release(&fx->ws_revoked);
+	wsc_conn_release(&fx->ws_before);
 	xio_metrics_free(fx->metrics);
 	xio_store_close(&fx->store);
 	xio_i18n_release(&fx->i18n);
@@ -704,7 +790,7 @@ static void test_api(void **state)
 	long long last1, last2;
 
 	(void)state;
-	fx_init(&fx, client, 0);
+	fx_init(&fx, client, 0, 1);
 	fx_run(&fx);
 
 	/* auth */
@@ -902,7 +988,7 @@ static void test_stream_slow_client(void **state)
 	size_t nwant = 0, ngot = 0, nslow, i, max = 20000, resumed_bytes = 0;
 
 	(void)state;
-	fx_init(&fx, client_slow, SLOW_QUEUE);
+	fx_init(&fx, client_slow, SLOW_QUEUE, 1);
 	fx_run(&fx);
 	want = calloc(max, sizeof(*want));
 	got = calloc(max, sizeof(*got));
@@ -974,7 +1060,7 @@ static void test_decisions(void **state)
 	json_object *o;
 
 	(void)state;
-	fx_init(&fx, client_decisions, 0);
+	fx_init(&fx, client_decisions, 0, 1);
 	/* 1: a draft, amended twice, never approved */
 	inbound(&fx, "console:t1", "alice", "/decide", "d1");
 	decision_ready(&fx, 1, "Adopt kubernetes", "Zed", 0.5);
@@ -1026,6 +1112,38 @@ static void test_decisions(void **state)
 	fx_release(&fx);
 }
 
+/* Without tokens the routes exist and answer 403 naming the setting; a
+ * reload that adds tokens works at once; one that drops a token closes
+ * the streams opened with it (1008) and leaves the others. */
+static void test_token_reload(void **state)
+{
+	struct fx fx;
+	json_object *o;
+
+	(void)state;
+	fx_init(&fx, client_tokens, 0, 0);
+	fx_run(&fx);
+	o = body(&fx, "no tokens", 403);
+	assert_non_null(strstr(json_object_get_string(field(o, "error")), "http.api_tokens"));
+	json_object_put(o);
+	json_object_put(body(&fx, "no tokens post", 403));
+	json_object_put(body(&fx, "no tokens openapi", 200));
+	assert_int_equal(fx.ws_before.state, WSC_FAILED);
+	json_object_put(body(&fx, "tokens added", 200));
+	json_object_put(body(&fx, "named added", 200));
+	if (fx.ws_kept.state == WSC_FAILED || fx.ws_revoked.state == WSC_FAILED)
+		fail_msg("streams: %s / %s", fx.ws_kept.error, fx.ws_revoked.error);
+	assert_true(fx.ws_revoked.nframes > 0);
+	assert_int_equal(fx.ws_revoked.state, WSC_CLOSED);
+	if (!strstr(fx.ws_revoked.error, "close 1008 token revoked"))
+		fail_msg("revoked stream: '%s'", fx.ws_revoked.error);
+	assert_false(has_frame(&fx.ws_revoked, "\"chat_message\"", "after the revocation"));
+	assert_true(has_frame(&fx.ws_kept, "\"chat_message\"", "after the revocation"));
+	json_object_put(body(&fx, "panel revoked", 401));
+	check_against_openapi_n(&fx, 5);
+	fx_release(&fx);
+}
+
 static void test_params(void **state)
 {
 	int64_t id, v;
@@ -1073,6 +1191,7 @@ int main(void)
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_stream_slow_client),
 		cmocka_unit_test(test_decisions),
+		cmocka_unit_test(test_token_reload),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
