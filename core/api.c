@@ -822,7 +822,7 @@ static void post_command(struct call *c)
 	json_object *body = NULL, *d;
 	struct xio_err err;
 	const char *cmd, *args;
-	char *text = NULL, msg_id[200];
+	char *text = NULL, msg_id[200], refusal[400];
 	int bad = 0, i;
 
 	if (check_params(c, no_params) || !(body = body_object(c, allowed)))
@@ -866,7 +866,7 @@ static void post_command(struct call *c)
 	in.text = text;
 	in.msg_id = msg_id;
 	in.lang = st->lang;
-	if (xio_runner_input(c->api->runner, &in, &err)) {
+	if (xio_runner_command(c->api->runner, &in, refusal, sizeof(refusal), &err)) {
 		reply_store_error(c, &err);
 		goto out;
 	}
@@ -874,9 +874,17 @@ static void post_command(struct call *c)
 	if (d) {
 		json_object_object_add(d, "command", json_object_new_string(cmd));
 		json_object_object_add(d, "thread_key", json_object_new_string(row.thread_key));
+		if (*refusal)
+			json_object_object_add(d, "refused", json_object_new_boolean(1));
 	}
-	audit_api(c, "api.command", d, 200);
+	audit_api(c, "api.command", d, *refusal ? 409 : 200);
 	json_object_put(d);
+	/* the thread got the same answer: the client must not read a 200 as
+	 * "done" when nothing changed */
+	if (*refusal) {
+		reply_error(c, 409, "command '%s' refused: %s", cmd, refusal);
+		goto out;
+	}
 	if (c->api->store->ops->consilium_get(c->api->store->impl, c->id, &after, &err)) {
 		reply_store_error(c, &err);
 		goto out;

@@ -225,6 +225,8 @@ static void client(struct fx *fx)
 
 	req(fx, "pause", "ConsiliumSummary", "POST", "/api/consiliums/1/commands", TOKEN,
 	    "{\"command\":\"pause\"}");
+	req(fx, "pause again", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"pause\"}");
 	req(fx, "bad command", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
 	    "{\"command\":\"consilium\",\"args\":\"x\"}");
 	req(fx, "bad json", "Error", "POST", "/api/consiliums/1/commands", TOKEN, "{\"command\":");
@@ -252,8 +254,16 @@ static void client(struct fx *fx)
 	/* live: a command while connected */
 	req(fx, "resume", "ConsiliumSummary", "POST", "/api/consiliums/1/commands", TOKEN,
 	    "{\"command\":\"resume\"}");
+	req(fx, "resume not paused", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"resume\"}");
+	req(fx, "approve in discussion", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"approve\"}");
 	req(fx, "decide", "ConsiliumSummary", "POST", "/api/consiliums/1/commands", TOKEN,
 	    "{\"command\":\"decide\"}");
+	req(fx, "decide twice", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"decide\"}");
+	req(fx, "pause in decision", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"pause\"}");
 	drain(&w, &fx->ws2, 300);
 	wsc_conn_close(&w, &fx->ws2);
 	/* refused upgrades */
@@ -865,6 +875,15 @@ static void test_api(void **state)
 	o = body(&fx, "pause", 200);
 	assert_true(json_object_get_boolean(field(o, "paused")));
 	json_object_put(o);
+	/* refused by the engine: 409 with the answer the thread got */
+	o = body(&fx, "pause again", 409);
+	assert_non_null(strstr(json_object_get_string(field(o, "error")), "command 'pause' refused: "));
+	assert_true(strlen(json_object_get_string(field(o, "error"))) > 30);
+	json_object_put(o);
+	json_object_put(body(&fx, "resume not paused", 409));
+	json_object_put(body(&fx, "approve in discussion", 409));
+	json_object_put(body(&fx, "decide twice", 409));
+	json_object_put(body(&fx, "pause in decision", 409));
 	json_object_put(body(&fx, "bad command", 400));
 	json_object_put(body(&fx, "bad json", 400));
 	json_object_put(body(&fx, "not object", 400));
@@ -939,6 +958,8 @@ static void test_api(void **state)
 	assert_true(items(o) >= 5);
 	assert_non_null(strstr(json_object_to_json_string(o), "api.command"));
 	assert_non_null(strstr(json_object_to_json_string(o), "\"command\""));
+	assert_non_null(strstr(json_object_to_json_string(o), "\"refused\""));
+	assert_non_null(strstr(json_object_to_json_string(o), "409"));
 	assert_null(strstr(json_object_to_json_string(o), TOKEN));
 	json_object_put(o);
 	o = body(&fx, "audit named", 200);
