@@ -207,6 +207,10 @@ static void client(struct fx *fx)
 	req(fx, "bad cursor", "Error", "GET", "/api/consiliums?cursor=abc", TOKEN, NULL);
 	req(fx, "unknown param", "Error", "GET", "/api/consiliums?color=red", TOKEN, NULL);
 	req(fx, "twice", "Error", "GET", "/api/consiliums?limit=1&limit=2", TOKEN, NULL);
+	req(fx, "trailing ?", "ConsiliumPage", "GET", "/api/consiliums?", TOKEN, NULL);
+	req(fx, "trailing &", "DecisionList", "GET", "/api/decisions?q=postgres&", TOKEN, NULL);
+	req(fx, "empty part", "ConsiliumPage", "GET", "/api/consiliums?limit=1&&phase=closed", TOKEN, NULL);
+	req(fx, "only &", "ConsiliumPage", "GET", "/api/consiliums?&", TOKEN, NULL);
 	req(fx, "one", "Consilium", "GET", "/api/consiliums/1", TOKEN, NULL);
 	req(fx, "missing", "Error", "GET", "/api/consiliums/999", TOKEN, NULL);
 	req(fx, "bad id", "Error", "GET", "/api/consiliums/01", TOKEN, NULL);
@@ -850,6 +854,20 @@ static void test_api(void **state)
 	assert_non_null(strstr(json_object_get_string(field(o, "error")), "color"));
 	json_object_put(o);
 	json_object_put(body(&fx, "twice", 400));
+	/* empty query parts are ignored */
+	o = body(&fx, "trailing ?", 200);
+	assert_int_equal(items(o), 3);
+	json_object_put(o);
+	o = body(&fx, "trailing &", 200);
+	assert_int_equal(items(o), 1);
+	json_object_put(o);
+	o = body(&fx, "empty part", 200);
+	assert_int_equal(items(o), 1);
+	assert_int_equal(json_object_get_int64(field(o, "items.0.id")), 3);
+	json_object_put(o);
+	o = body(&fx, "only &", 200);
+	assert_int_equal(items(o), 3);
+	json_object_put(o);
 	o = body(&fx, "one", 200);
 	assert_string_equal(json_object_get_string(field(o, "phase")), "discussion");
 	assert_string_equal(json_object_get_string(field(o, "platform")), "console");
