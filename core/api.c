@@ -763,6 +763,110 @@ static void audit_api(struct call *c, const char *action, json_object *detail, i
 		xio_logf(c->api->log, XIO_LOG_ERROR, "api", "audit: %s", err.msg);
 }
 
+/* The code point at *p (valid UTF-8, as xio_api_text_ok has checked);
+ * advances *p past it. */
+static unsigned utf8_next(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	unsigned cp;
+
+	if (s[0] < 0x80) {
+		*p += 1;
+		return s[0];
+	}
+	if (s[0] < 0xe0) {
+		cp = ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu);
+		*p += 2;
+	} else if (s[0] < 0xf0) {
+		cp = ((s[0] & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
+		*p += 3;
+	} else {
+		cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3fu) << 12) | ((s[2] & 0x3fu) << 6) |
+		     (s[3] & 0x3fu);
+		*p += 4;
+	}
+	return cp;
+}
+
+/* Control (Cc) and the format (Cf) and separator characters that print as
+ * nothing or move text: a name holding one reads the same as another name,
+ * or breaks the line it is shown in. */
+static int invisible(unsigned cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xad || cp == 0x61c ||
+	       cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+	       (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+/* Lower case for the scripts persona names are written in (Latin, Cyrillic). */
+static unsigned fold(unsigned cp)
+{
+	if (cp >= 'A' && cp <= 'Z')
+		return cp + 32;
+	if (cp >= 0x410 && cp <= 0x42f)
+		return cp + 0x20;
+	if (cp >= 0x400 && cp <= 0x40f)
+		return cp + 0x50;
+	return cp;
+}
+
+static int same_folded(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+
+	while (*p && *q)
+		if (fold(utf8_next(&p)) != fold(utf8_next(&q)))
+			return 0;
+	return !*p && !*q;
+}
+
+/*
+ * Checks a participant name and trims the spaces around it into out (n
+ * bytes).  The name becomes a speaker the Moderator addresses and a line of
+ * the decision log, so it must be visible text that cannot pass for a
+ * persona.  Returns 0, or replies 400 naming the problem and returns -1.
+ */
+static int participant_name(struct call *c, const char *raw, char *out, size_t n)
+{
+	const struct xio_personas *ps = c->api->runner && c->api->runner->eng
+						? c->api->runner->eng->personas : NULL;
+	const unsigned char *p;
+	size_t len;
+	unsigned cp;
+
+	while (*raw == ' ')
+		raw++;
+	len = strlen(raw);
+	while (len && raw[len - 1] == ' ')
+		len--;
+	if (!len) {
+		reply_error(c, 400, "field 'name' is blank");
+		return -1;
+	}
+	if (len > NAME_MAX_BYTES || len >= n) {
+		reply_error(c, 400, "field 'name' is longer than %d bytes", NAME_MAX_BYTES);
+		return -1;
+	}
+	memcpy(out, raw, len);
+	out[len] = '\0';
+	for (p = (const unsigned char *)out; *p;) {
+		cp = utf8_next(&p);
+		if (invisible(cp)) {
+			reply_error(c, 400, "field 'name' holds a control or invisible character "
+				    "(U+%04X)", cp);
+			return -1;
+		}
+	}
+	for (size_t i = 0; ps && i < ps->n; i++)
+		if (same_folded(out, ps->v[i].name) || same_folded(out, ps->v[i].id)) {
+			reply_error(c, 400, "field 'name': '%s' is the name of a persona",
+				    ps->v[i].name);
+			return -1;
+		}
+	return 0;
+}
+
 static void post_participant(struct call *c)
 {
 	static const char *const allowed[] = { "name", NULL };
@@ -771,13 +875,15 @@ static void post_participant(struct call *c)
 	struct xio_event ev = { 0 };
 	json_object *body = NULL, *d, *o;
 	struct xio_err err;
-	const char *name;
+	const char *raw;
+	char name[NAME_MAX_BYTES + 1];
 	int bad = 0, existed, status;
 
 	if (check_params(c, no_params) || !(body = body_object(c, allowed)))
 		return;
-	name = body_str(c, body, "name", NAME_MAX_BYTES, 1, &bad);
-	if (bad || load_row(c, &row))
+	/* room for the spaces trimmed around the name */
+	raw = body_str(c, body, "name", 4 * NAME_MAX_BYTES, 1, &bad);
+	if (bad || participant_name(c, raw, name, sizeof(name)) || load_row(c, &row))
 		goto out;
 	if (!strcmp(row.phase, "closed")) {
 		reply_error(c, 409, "consilium %lld is closed", (long long)c->id);

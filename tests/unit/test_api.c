@@ -32,7 +32,7 @@
 #include "ws_client.h"
 
 #define TOKEN "t0ken-for-tests"
-#define MAX_RESP 80
+#define MAX_RESP 120
 #define SLOW_QUEUE (64 << 10) /* the stream's queue bound in the slow-client test */
 
 struct resp {
@@ -92,12 +92,19 @@ static size_t write_cb(char *p, size_t sz, size_t n, void *ud)
 static struct resp *req(struct fx *fx, const char *label, const char *schema, const char *method,
 			const char *path, const char *token, const char *body)
 {
-	struct resp *r = &fx->r[fx->nr++];
+	struct resp *r;
 	struct xio_buf b, h;
 	struct curl_slist *sl = NULL;
 	char url[600], auth[200];
-	CURL *c = curl_easy_init();
+	CURL *c;
 
+	/* the client thread cannot fail a cmocka check */
+	if (fx->nr >= MAX_RESP) {
+		fprintf(stderr, "test_api: more than %d requests: raise MAX_RESP\n", MAX_RESP);
+		abort();
+	}
+	r = &fx->r[fx->nr++];
+	c = curl_easy_init();
 	xio_buf_init(&b, 0);
 	xio_buf_init(&h, 0);
 	r->label = label;
@@ -243,6 +250,28 @@ static void client(struct fx *fx)
 	    "{\"name\":\"\xc3\x28\"}");
 	req(fx, "control char", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
 	    "{\"name\":\"a\\u0007b\"}");
+	req(fx, "name newline", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\nb\"}");
+	req(fx, "name tab", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\tb\"}");
+	req(fx, "name blank", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"   \"}");
+	req(fx, "name line separator", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\u2028b\"}");
+	req(fx, "name zero width", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\u200bb\"}");
+	req(fx, "name bom", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"\\ufeffEve\"}");
+	req(fx, "name c1", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\u0085b\"}");
+	req(fx, "name persona", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"mODERATOR\"}");
+	req(fx, "name too long", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}");
+	req(fx, "name trimmed", "ParticipantAdded", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"  Eve \"}");
+	req(fx, "name cyrillic", "ParticipantAdded", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"Дана Петрова\"}");
 	req(fx, "add participant", "ParticipantAdded", "POST", "/api/consiliums/1/participants",
 	    TOKEN, "{\"name\":\"Dana\"}");
 	req(fx, "add again", "ParticipantAdded", "POST", "/api/consiliums/1/participants", TOKEN,
@@ -909,6 +938,25 @@ static void test_api(void **state)
 	json_object_put(body(&fx, "command missing", 404));
 	json_object_put(body(&fx, "bad utf8", 400));
 	json_object_put(body(&fx, "control char", 400));
+	{
+		static const char *const refused[] = { "name newline", "name tab", "name blank",
+							"name line separator", "name zero width",
+							"name bom", "name c1", "name persona",
+							"name too long" };
+
+		for (size_t i = 0; i < XIO_ARRAY_LEN(refused); i++) {
+			o = body(&fx, refused[i], 400);
+			assert_non_null(strstr(json_object_get_string(field(o, "error")), "'name'"));
+			json_object_put(o);
+		}
+	}
+	o = body(&fx, "name persona", 400);
+	assert_non_null(strstr(json_object_get_string(field(o, "error")), "persona"));
+	json_object_put(o);
+	o = body(&fx, "name trimmed", 201);
+	assert_string_equal(json_object_get_string(field(o, "name")), "Eve");
+	json_object_put(o);
+	json_object_put(body(&fx, "name cyrillic", 201));
 	o = body(&fx, "add participant", 201);
 	assert_true(json_object_get_boolean(field(o, "added")));
 	json_object_put(o);
