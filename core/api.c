@@ -1891,8 +1891,8 @@ int xio_api_new(struct xio_api **out, const struct xio_api_opts *o, struct xio_e
 	/* mounted with no token too: a reload may add the first one */
 	if (o->http) {
 		if ((rc = xio_http_server_route(o->http, "GET", "/api/*", 0, api_cb, api, err)) ||
-		    (rc = xio_http_server_route(o->http, "POST", "/api/*", 64 * 1024, api_cb, api,
-						err)) ||
+		    /* bodies up to http.max_body_bytes, the server's cap */
+		    (rc = xio_http_server_route(o->http, "POST", "/api/*", 0, api_cb, api, err)) ||
 		    (api->cors_origin &&
 		     (rc = xio_http_server_route(o->http, "OPTIONS", "/api/*", 0, api_cb, api,
 						 err))) ||

@@ -188,10 +188,12 @@ static void drain(struct wsc *w, struct wsc_conn *c, int quiet_ms)
 	} while (c->nframes > before);
 }
 
+#define BIG_BODY (100 << 10)
+
 static void client(struct fx *fx)
 {
 	struct wsc w, wn;
-	char path[200];
+	char path[200], *big;
 	int i;
 
 	/* auth */
@@ -274,6 +276,27 @@ static void client(struct fx *fx)
 	    "{\"name\":\"Дана Петрова\"}");
 	req(fx, "add participant", "ParticipantAdded", "POST", "/api/consiliums/1/participants",
 	    TOKEN, "{\"name\":\"Dana\"}");
+	/* the body cap is http.max_body_bytes (1 MiB here), not 64 KiB */
+	big = malloc(BIG_BODY + 2);
+	if (big) {
+		memset(big, ' ', BIG_BODY + 1);
+		memcpy(big, "{\"name\":\"Zed\"", 13);
+		big[BIG_BODY] = '}';
+		big[BIG_BODY + 1] = '\0';
+		req(fx, "body 100 KiB", "ParticipantAdded", "POST", "/api/consiliums/1/participants",
+		    TOKEN, big);
+		free(big);
+	}
+	big = malloc((1 << 20) + 2);
+	if (big) {
+		memset(big, ' ', (1 << 20) + 1);
+		memcpy(big, "{\"name\":\"Zed\"", 13);
+		big[1 << 20] = '}';
+		big[(1 << 20) + 1] = '\0';
+		req(fx, "body over 1 MiB", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+		    big);
+		free(big);
+	}
 	req(fx, "add again", "ParticipantAdded", "POST", "/api/consiliums/1/participants", TOKEN,
 	    "{\"name\":\"Dana\"}");
 	req(fx, "participants after", "ParticipantList", "GET", "/api/consiliums/1/participants",
@@ -957,6 +980,8 @@ static void test_api(void **state)
 	assert_string_equal(json_object_get_string(field(o, "name")), "Eve");
 	json_object_put(o);
 	json_object_put(body(&fx, "name cyrillic", 201));
+	json_object_put(body(&fx, "body 100 KiB", 201));
+	json_object_put(body(&fx, "body over 1 MiB", 413));
 	o = body(&fx, "add participant", 201);
 	assert_true(json_object_get_boolean(field(o, "added")));
 	json_object_put(o);
