@@ -40,6 +40,9 @@ struct api_token {
 struct api_client {
 	struct xio_api *api;
 	struct xio_ws *ws;
+	/* the configured token it was accepted with (a copy): a reload that
+	 * drops or changes it closes the stream */
+	char *token;
 	int64_t cid;
 	int64_t last_seq;
 	/* sent from the store (catch_up), not by notify, until it has all
@@ -760,6 +763,110 @@ static void audit_api(struct call *c, const char *action, json_object *detail, i
 		xio_logf(c->api->log, XIO_LOG_ERROR, "api", "audit: %s", err.msg);
 }
 
+/* The code point at *p (valid UTF-8, as xio_api_text_ok has checked);
+ * advances *p past it. */
+static unsigned utf8_next(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	unsigned cp;
+
+	if (s[0] < 0x80) {
+		*p += 1;
+		return s[0];
+	}
+	if (s[0] < 0xe0) {
+		cp = ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu);
+		*p += 2;
+	} else if (s[0] < 0xf0) {
+		cp = ((s[0] & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
+		*p += 3;
+	} else {
+		cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3fu) << 12) | ((s[2] & 0x3fu) << 6) |
+		     (s[3] & 0x3fu);
+		*p += 4;
+	}
+	return cp;
+}
+
+/* Control (Cc) and the format (Cf) and separator characters that print as
+ * nothing or move text: a name holding one reads the same as another name,
+ * or breaks the line it is shown in. */
+static int invisible(unsigned cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xad || cp == 0x61c ||
+	       cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+	       (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+/* Lower case for the scripts persona names are written in (Latin, Cyrillic). */
+static unsigned fold(unsigned cp)
+{
+	if (cp >= 'A' && cp <= 'Z')
+		return cp + 32;
+	if (cp >= 0x410 && cp <= 0x42f)
+		return cp + 0x20;
+	if (cp >= 0x400 && cp <= 0x40f)
+		return cp + 0x50;
+	return cp;
+}
+
+static int same_folded(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+
+	while (*p && *q)
+		if (fold(utf8_next(&p)) != fold(utf8_next(&q)))
+			return 0;
+	return !*p && !*q;
+}
+
+/*
+ * Checks a participant name and trims the spaces around it into out (n
+ * bytes).  The name becomes a speaker the Moderator addresses and a line of
+ * the decision log, so it must be visible text that cannot pass for a
+ * persona.  Returns 0, or replies 400 naming the problem and returns -1.
+ */
+static int participant_name(struct call *c, const char *raw, char *out, size_t n)
+{
+	const struct xio_personas *ps = c->api->runner && c->api->runner->eng
+						? c->api->runner->eng->personas : NULL;
+	const unsigned char *p;
+	size_t len;
+	unsigned cp;
+
+	while (*raw == ' ')
+		raw++;
+	len = strlen(raw);
+	while (len && raw[len - 1] == ' ')
+		len--;
+	if (!len) {
+		reply_error(c, 400, "field 'name' is blank");
+		return -1;
+	}
+	if (len > NAME_MAX_BYTES || len >= n) {
+		reply_error(c, 400, "field 'name' is longer than %d bytes", NAME_MAX_BYTES);
+		return -1;
+	}
+	memcpy(out, raw, len);
+	out[len] = '\0';
+	for (p = (const unsigned char *)out; *p;) {
+		cp = utf8_next(&p);
+		if (invisible(cp)) {
+			reply_error(c, 400, "field 'name' holds a control or invisible character "
+				    "(U+%04X)", cp);
+			return -1;
+		}
+	}
+	for (size_t i = 0; ps && i < ps->n; i++)
+		if (same_folded(out, ps->v[i].name) || same_folded(out, ps->v[i].id)) {
+			reply_error(c, 400, "field 'name': '%s' is the name of a persona",
+				    ps->v[i].name);
+			return -1;
+		}
+	return 0;
+}
+
 static void post_participant(struct call *c)
 {
 	static const char *const allowed[] = { "name", NULL };
@@ -768,13 +875,15 @@ static void post_participant(struct call *c)
 	struct xio_event ev = { 0 };
 	json_object *body = NULL, *d, *o;
 	struct xio_err err;
-	const char *name;
+	const char *raw;
+	char name[NAME_MAX_BYTES + 1];
 	int bad = 0, existed, status;
 
 	if (check_params(c, no_params) || !(body = body_object(c, allowed)))
 		return;
-	name = body_str(c, body, "name", NAME_MAX_BYTES, 1, &bad);
-	if (bad || load_row(c, &row))
+	/* room for the spaces trimmed around the name */
+	raw = body_str(c, body, "name", 4 * NAME_MAX_BYTES, 1, &bad);
+	if (bad || participant_name(c, raw, name, sizeof(name)) || load_row(c, &row))
 		goto out;
 	if (!strcmp(row.phase, "closed")) {
 		reply_error(c, 409, "consilium %lld is closed", (long long)c->id);
@@ -819,7 +928,7 @@ static void post_command(struct call *c)
 	json_object *body = NULL, *d;
 	struct xio_err err;
 	const char *cmd, *args;
-	char *text = NULL, msg_id[200];
+	char *text = NULL, msg_id[200], refusal[400];
 	int bad = 0, i;
 
 	if (check_params(c, no_params) || !(body = body_object(c, allowed)))
@@ -863,7 +972,7 @@ static void post_command(struct call *c)
 	in.text = text;
 	in.msg_id = msg_id;
 	in.lang = st->lang;
-	if (xio_runner_input(c->api->runner, &in, &err)) {
+	if (xio_runner_command(c->api->runner, &in, refusal, sizeof(refusal), &err)) {
 		reply_store_error(c, &err);
 		goto out;
 	}
@@ -871,9 +980,17 @@ static void post_command(struct call *c)
 	if (d) {
 		json_object_object_add(d, "command", json_object_new_string(cmd));
 		json_object_object_add(d, "thread_key", json_object_new_string(row.thread_key));
+		if (*refusal)
+			json_object_object_add(d, "refused", json_object_new_boolean(1));
 	}
-	audit_api(c, "api.command", d, 200);
+	audit_api(c, "api.command", d, *refusal ? 409 : 200);
 	json_object_put(d);
+	/* the thread got the same answer: the client must not read a 200 as
+	 * "done" when nothing changed */
+	if (*refusal) {
+		reply_error(c, 409, "command '%s' refused: %s", cmd, refusal);
+		goto out;
+	}
 	if (c->api->store->ops->consilium_get(c->api->store->impl, c->id, &after, &err)) {
 		reply_store_error(c, &err);
 		goto out;
@@ -945,7 +1062,7 @@ static void get_decisions(struct call *c)
 		json_object_object_add(o, "question", json_object_new_string(h[i].question ? h[i].question : ""));
 		json_object_object_add(o, "decision", json_object_new_string(h[i].decision ? h[i].decision : ""));
 		json_object_object_add(o, "status", json_object_new_string(h[i].status ? h[i].status : ""));
-		json_object_object_add(o, "decided_at", json_object_new_int64(h[i].updated_at));
+		json_object_object_add(o, "decided_at", json_object_new_int64(h[i].approved_at));
 		json_object_array_add(items, o);
 	}
 	o = json_object_new_object();
@@ -1030,11 +1147,12 @@ static void get_audit(struct call *c)
 	xio_audit_rows_free(a, n);
 }
 
-/* The name of the token the request carries, or NULL. */
-static const char *authenticate(struct xio_api *api, struct xio_http_request *req)
+/* The configured token the request carries, or NULL. */
+static const struct api_token *authenticate(struct xio_api *api, struct xio_http_request *req)
 {
 	char hdr[600];
-	const char *name = NULL, *tok;
+	const struct api_token *found = NULL;
+	const char *tok;
 	size_t i;
 	int n = xio_http_request_header(req, "Authorization", hdr, sizeof(hdr));
 
@@ -1045,14 +1163,18 @@ static const char *authenticate(struct xio_api *api, struct xio_http_request *re
 		tok++;
 	/* every token is compared, so the time says nothing about which */
 	for (i = 0; i < api->ntokens; i++)
-		if (xio_api_token_equal(tok, api->tokens[i].token) && !name)
-			name = api->tokens[i].name;
-	return name;
+		if (xio_api_token_equal(tok, api->tokens[i].token) && !found)
+			found = &api->tokens[i];
+	return found;
 }
+
+#define NO_TOKENS_MSG "the API has no tokens: set http.api_token or http.api_tokens " \
+	"(a reload with SIGHUP applies them)"
 
 static void api_cb(struct xio_http_request *req, void *ud)
 {
 	struct call c = { 0 };
+	const struct api_token *tok;
 	const char *method = xio_http_request_method(req);
 	int get = !strcmp(method, "GET");
 
@@ -1077,11 +1199,19 @@ static void api_cb(struct xio_http_request *req, void *ud)
 		xio_http_reply(req, 200, "application/json", c.api->openapi, c.api->openapi_len);
 		return;
 	}
-	c.actor = authenticate(c.api, req);
-	if (!c.actor) {
+	/* The routes are mounted without tokens too, so that a reload adding
+	 * the first one takes effect at once; until then no credential can
+	 * pass, which is a 403 rather than a challenge. */
+	if (!c.api->ntokens) {
+		reply_error(&c, 403, NO_TOKENS_MSG);
+		return;
+	}
+	tok = authenticate(c.api, req);
+	if (!tok) {
 		reply_error(&c, 401, "missing or wrong bearer token (Authorization: Bearer <token>)");
 		return;
 	}
+	c.actor = tok->name;
 	switch (c.route) {
 	case XIO_API_CONSILIUMS:
 		if (get)
@@ -1140,6 +1270,7 @@ static void client_drop(struct api_client *cl)
 		cl->next->prev = cl->prev;
 	api->nclients--;
 	xio_gauge_set(api->g_clients, (double)api->nclients);
+	free(cl->token);
 	free(cl);
 }
 
@@ -1240,6 +1371,7 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 	struct xio_api *api = ud;
 	struct xio_consilium_row row = { 0 };
 	struct api_client *cl = NULL;
+	const struct api_token *tok;
 	struct xio_err err;
 	const char *after_s = xio_http_request_query_param(req, "after"), *part;
 	int64_t id, after = 0;
@@ -1249,7 +1381,12 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 		snprintf(body, bodylen, "{\"error\":\"no such event stream\",\"status\":404}");
 		return 404;
 	}
-	if (!authenticate(api, req)) {
+	if (!api->ntokens) {
+		snprintf(body, bodylen, "{\"error\":\"" NO_TOKENS_MSG "\",\"status\":403}");
+		return 403;
+	}
+	tok = authenticate(api, req);
+	if (!tok) {
 		snprintf(body, bodylen, "{\"error\":\"missing or wrong bearer token\",\"status\":401}");
 		return 401;
 	}
@@ -1274,7 +1411,7 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 	if (rc)
 		goto fail;
 	cl = calloc(1, sizeof(*cl));
-	if (!cl)
+	if (!cl || !(cl->token = strdup(tok->token)))
 		goto fail;
 	cl->api = api;
 	cl->ws = ws;
@@ -1291,6 +1428,8 @@ static int stream_accept_cb(void *ud, struct xio_ws *ws, struct xio_http_request
 	catch_up(cl);
 	return 0;
 fail:
+	if (cl)
+		free(cl->token);
 	free(cl);
 	snprintf(body, bodylen, "{\"error\":\"internal error\",\"status\":500}");
 	return 500;
@@ -1361,7 +1500,10 @@ static void event_metrics(struct xio_api *api, const struct xio_event_row *e)
 				1);
 	} else if (!strcmp(e->type, "artifact")) {
 		status = json_object_object_get_ex(d, "status", &v) ? json_object_get_string(v) : "";
-		if (strcmp(status, "approved") && strcmp(status, "amended"))
+		/* "amended" is a draft changed during approval (/amend works only
+		 * then): counting it would add a sample per amendment.  A
+		 * consilium is approved once, so this is one sample each. */
+		if (strcmp(status, "approved"))
 			goto out;
 		/* the decision is final: how long it took, how sure the tasks are */
 		xio_histogram_observe(api->h_ttd, (double)(e->created_at - row.created_at) / 1000.0);
@@ -1388,7 +1530,8 @@ static void event_metrics(struct xio_api *api, const struct xio_event_row *e)
 			lj = json_tokener_parse(log);
 			tj = json_tokener_parse(tasks);
 		}
-		has_log = dstatus && (!strcmp(dstatus, "approved") || !strcmp(dstatus, "amended")) &&
+		/* an "amended" draft that closes was stopped, not decided */
+		has_log = dstatus && !strcmp(dstatus, "approved") &&
 			  lj && json_object_object_length(lj) > 0;
 		has_tasks = has_log && tj && json_object_is_type(tj, json_type_array) &&
 			    json_object_array_length(tj) > 0;
@@ -1609,6 +1752,31 @@ static int add_token(struct api_token **v, size_t *n, const char *name, size_t n
 	return 0;
 }
 
+/* A stream stays open only as long as the token it was opened with is
+ * accepted: a revoked token must stop reading at once, not when its
+ * client next reconnects.  Same check as for a request, by value: a
+ * name whose token changed is revoked too. */
+static void close_revoked(struct xio_api *api)
+{
+	struct api_client *cl, *next;
+	size_t i;
+
+	for (cl = api->clients; cl; cl = next) {
+		int kept = 0;
+
+		next = cl->next;
+		for (i = 0; i < api->ntokens; i++)
+			kept |= xio_api_token_equal(cl->token, api->tokens[i].token);
+		if (kept)
+			continue;
+		xio_logf(api->log, XIO_LOG_INFO, "api",
+			 "stream client of consilium %lld closed: its token was revoked",
+			 (long long)cl->cid);
+		xio_ws_close(cl->ws, 1008, "token revoked");
+		client_drop(cl);
+	}
+}
+
 int xio_api_set_tokens(struct xio_api *api, const char *token, json_object *named,
 		       struct xio_err *err)
 {
@@ -1645,6 +1813,7 @@ int xio_api_set_tokens(struct xio_api *api, const char *token, json_object *name
 	api->ntokens = nv;
 	v = NULL;
 	nv = 0;
+	close_revoked(api);
 out:
 	tokens_free(v, nv);
 	return rc;
@@ -1719,10 +1888,11 @@ int xio_api_new(struct xio_api **out, const struct xio_api_opts *o, struct xio_e
 		goto out;
 	}
 	register_metrics(api);
-	if (api->ntokens && o->http) {
+	/* mounted with no token too: a reload may add the first one */
+	if (o->http) {
 		if ((rc = xio_http_server_route(o->http, "GET", "/api/*", 0, api_cb, api, err)) ||
-		    (rc = xio_http_server_route(o->http, "POST", "/api/*", 64 * 1024, api_cb, api,
-						err)) ||
+		    /* bodies up to http.max_body_bytes, the server's cap */
+		    (rc = xio_http_server_route(o->http, "POST", "/api/*", 0, api_cb, api, err)) ||
 		    (api->cors_origin &&
 		     (rc = xio_http_server_route(o->http, "OPTIONS", "/api/*", 0, api_cb, api,
 						 err))) ||

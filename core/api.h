@@ -23,7 +23,8 @@
  * Every /api call but the description needs "Authorization: Bearer <token>"
  * with a token from http.api_token (named "api") or http.api_tokens
  * ("name=token"; the name is the actor in the audit log), compared in
- * constant time.  Errors are JSON {"error": "...", "status": N}; unknown
+ * constant time.  With no token configured every such call gets 403 (a
+ * reload that adds one takes effect at once).  Errors are JSON {"error": "...", "status": N}; unknown
  * query parameters, malformed numbers, bodies that are not the documented
  * JSON object, and text that is not UTF-8 are refused with 400.  CORS
  * headers are sent only when http.cors_origin is set.
@@ -34,7 +35,8 @@
  * reconnects with ?after=<last seq it saw> gets every later event exactly
  * once; that backlog is read from the store as the client takes it.  A
  * live client too slow to take its frames is closed with 1008 and the seq
- * to resume from in the reason.
+ * to resume from in the reason.  A stream whose token a reload revokes is
+ * closed with 1008 "token revoked".
  */
 #ifndef XIO_API_H
 #define XIO_API_H
@@ -72,9 +74,10 @@ struct xio_api_opts {
 
 /*
  * Creates the API: hooks into the runner's commits (to push events and
- * keep the metrics), registers its metrics, and, when at least one token is
- * configured, mounts the /api routes and the WebSocket route on o->http.
- * Without a token nothing is mounted (/api answers 404).  Returns 0 and
+ * keep the metrics), registers its metrics, and mounts the /api routes and
+ * the WebSocket route on o->http (when given), with or without tokens:
+ * without one every call but the description answers 403 until
+ * xio_api_set_tokens adds one.  Returns 0 and
  * *out (free with xio_api_free before the HTTP server), or XIO_EINVAL for a
  * malformed http.api_tokens entry (err names it), XIO_ENOMEM.
  */
@@ -82,9 +85,11 @@ int xio_api_new(struct xio_api **out, const struct xio_api_opts *o, struct xio_e
 
 /*
  * Replaces the accepted bearer tokens (token: named "api", NULL or "" for
- * none; named: http.api_tokens, borrowed) — for a config reload.  All or
- * nothing: on XIO_EINVAL (a malformed entry, err names it) or XIO_ENOMEM the
- * tokens in use stay.  Returns 0 or that code.
+ * none; named: http.api_tokens, borrowed) — for a config reload.  Streams
+ * opened with a token no longer accepted are closed (1008 "token
+ * revoked").  All or nothing: on XIO_EINVAL (a malformed entry, err names
+ * it) or XIO_ENOMEM the tokens in use and the streams stay.  Returns 0 or
+ * that code.
  */
 int xio_api_set_tokens(struct xio_api *api, const char *token, json_object *named,
 		       struct xio_err *err);

@@ -111,6 +111,7 @@ void xio_command_dispatch(struct xio_cmd_ctx *x, const char *line)
 
 	cmd = xio_command_parse(line, name, sizeof(name), &args, &unknown);
 	if (!cmd) {
+		x->out->refused = 1;
 		engine_say(x, XIO_ROLE_MODERATOR, "cmd.unknown", "name", name, NULL);
 		return;
 	}
@@ -123,10 +124,12 @@ void xio_command_dispatch(struct xio_cmd_ctx *x, const char *line)
 	trimmed[len] = '\0';
 	x->args = trimmed;
 	if (xio_command_argc(trimmed) < cmd->min_args) {
+		x->out->refused = 1;
 		engine_say(x, XIO_ROLE_MODERATOR, "cmd.usage", "usage", cmd->usage, NULL);
 		return;
 	}
 	if (!(cmd->phases & XIO_PHASE_BIT(x->c->phase))) {
+		x->out->refused = 1;
 		engine_say(x, XIO_ROLE_MODERATOR,
 			   cmd->wrong_phase_key ? cmd->wrong_phase_key : "cmd.wrong_phase",
 			   "name", cmd->name, "phase",

@@ -65,7 +65,8 @@ const struct xio_command *xio_command_parse(const char *line, char *name_out, si
 					    const char **args, int *unknown);
 
 /* Runs a parsed command line in the context of a consilium (checks arity and
- * phase, answers with help where they fail). */
+ * phase, answers with help where they fail, and then sets x->out->refused;
+ * a command that finds nothing to do sets it too). */
 void xio_command_dispatch(struct xio_cmd_ctx *x, const char *line);
 
 /* Counts whitespace-separated words. */

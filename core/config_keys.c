@@ -50,9 +50,11 @@ static const struct xio_config_key keys[] = {
 	CFG_INT("http.port", "8080", 0, 65535,
 		"Port the HTTP server listens on (0 = any free port)"),
 	CFG_INT("http.max_body_bytes", "1048576", 1024, 67108864,
-		"Largest request body accepted, in bytes; larger requests get 413"),
+		"Largest request body accepted by the HTTP API, in bytes; larger requests get 413 "
+		"(the Slack and Telegram webhooks keep their own caps, 256 KiB and 1 MiB)"),
 	CFG_STR("http.api_token", "", XIO_CFG_F_SECRET,
-		"Bearer token for the HTTP API; empty disables the API"),
+		"Bearer token for the HTTP API; with none here or in http.api_tokens every "
+		"API call answers 403"),
 	CFG_LIST("http.api_tokens", "", XIO_CFG_F_SECRET,
 		 "Named bearer tokens for the HTTP API, as name=token; the name is the actor in the audit log"),
 	CFG_STR("http.cors_origin", "", XIO_CFG_F_NONE,

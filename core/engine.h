@@ -148,6 +148,9 @@ struct xio_actions {
 	size_t n, cap;
 	int oom;            /* an append failed: the step must be discarded */
 	int record_input;   /* the input message belongs in the transcript */
+	int refused;        /* the input was a command that did nothing
+			     * (unknown, wrong arguments, wrong phase, nothing
+			     * to do); the last POST says why */
 };
 
 /* Immutable configuration of the engine, shared by all consiliums. */

@@ -594,20 +594,28 @@ static void run_handler(struct xio_http_request *req)
 	req_unref(req);
 }
 
+/* Empty parts ("path?", "a=1&", "a=1&&b=2") are dropped: clients and SDK
+ * generators send them and they mean nothing.  lws 4.1 keeps an empty
+ * last part as the fragment "/" (its path parser's state), so a part that
+ * is only "/" counts as empty too; no route has a parameter of that name. */
 static int copy_query(struct xio_http_request *req, struct lws *wsi)
 {
 	char frag[1024];
 	int i, n, rc = 0;
 
 	for (i = 0; !rc; i++) {
-		if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) <= 0 &&
-		    i >= lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS))
-			break;
+		if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) <= 0) {
+			if (i >= lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS))
+				break;
+			continue;
+		}
 		n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag),
 					  WSI_TOKEN_HTTP_URI_ARGS, i);
 		if (n < 0)
 			break;
-		if (i)
+		if (!n || (n == 1 && frag[0] == '/'))
+			continue;
+		if (req->query.len)
 			rc = xio_buf_puts(&req->query, "&");
 		if (!rc)
 			rc = xio_buf_append(&req->query, frag, (size_t)n);

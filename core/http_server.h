@@ -127,7 +127,8 @@ const char *xio_http_request_method(const struct xio_http_request *req);
 const char *xio_http_request_path(const struct xio_http_request *req);
 
 /* The query string as lws gives it: each name=value part URL-decoded, parts
- * joined with '&' ("" when there is none). */
+ * joined with '&' ("" when there is none); empty parts ("path?", "a=1&",
+ * "a=1&&b=2") are left out, here and in the two calls below. */
 const char *xio_http_request_query(const struct xio_http_request *req);
 
 /* The decoded value of query parameter name (first occurrence), or NULL.

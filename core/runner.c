@@ -329,9 +329,11 @@ static int apply_step(struct xio_runner *r, struct xio_consilium *c, const struc
 	return rc;
 }
 
-/* Steps c with ev inside an open transaction and writes the result. */
+/* Steps c with ev inside an open transaction and writes the result.  refusal (n bytes; NULL = not
+ * wanted) receives the engine's explanation when it refused a command,
+ * else "". */
 static int step_and_apply(struct xio_runner *r, struct xio_consilium *c, const struct xio_event *ev,
-			  const char *input_id, struct xio_err *err)
+			  const char *input_id, char *refusal, size_t n, struct xio_err *err)
 {
 	struct xio_api_snap before;
 	struct xio_actions a;
@@ -350,6 +352,14 @@ static int step_and_apply(struct xio_runner *r, struct xio_consilium *c, const s
 		rc = apply_step(r, c, &a, ev, input_id, ev->now, err);
 	if (!rc)
 		rc = xio_api_record_step(r->store, r->log, r->eng, &before, c, &a, ev, ev->now, err);
+	if (!rc && refusal && n) {
+		const char *why = "";
+
+		for (size_t i = 0; a.refused && i < a.n; i++)
+			if (a.v[i].kind == XIO_ACT_POST && a.v[i].text)
+				why = a.v[i].text;
+		snprintf(refusal, n, "%s", a.refused && !*why ? "refused" : why);
+	}
 	xio_api_snap_release(&before);
 	xio_actions_release(&a);
 	return rc;
@@ -508,7 +518,7 @@ static int open_consilium(struct xio_runner *r, const struct xio_inbound *in, co
 		rc = r->store->ops->message_append(r->store->impl, &m, err);
 	}
 	if (!rc)
-		rc = step_and_apply(r, c, &ev, in->msg_id, err);
+		rc = step_and_apply(r, c, &ev, in->msg_id, NULL, 0, err);
 	if (!rc) {
 		*opened = c->id;
 		xio_logf(r->log, XIO_LOG_INFO, "runner", "consilium %lld opened in %s",
@@ -684,15 +694,34 @@ static int followup_elsewhere(const struct xio_command *cmd, const struct xio_co
 	return !c->tasks || json_object_array_length(c->tasks) == 0;
 }
 
+static int input(struct xio_runner *r, const struct xio_inbound *in, int64_t *consilium_id,
+		 char *refusal, size_t n, struct xio_err *err);
+
 int xio_runner_input(struct xio_runner *r, const struct xio_inbound *in, struct xio_err *err)
 {
 	int64_t consilium_id;
 
-	return xio_runner_input_routed(r, in, &consilium_id, err);
+	return input(r, in, &consilium_id, NULL, 0, err);
 }
 
 int xio_runner_input_routed(struct xio_runner *r, const struct xio_inbound *in,
 			    int64_t *consilium_id, struct xio_err *err)
+{
+	return input(r, in, consilium_id, NULL, 0, err);
+}
+
+int xio_runner_command(struct xio_runner *r, const struct xio_inbound *in, char *refusal,
+		       size_t n, struct xio_err *err)
+{
+	int64_t consilium_id;
+
+	if (n)
+		refusal[0] = '\0';
+	return input(r, in, &consilium_id, refusal, n, err);
+}
+
+static int input(struct xio_runner *r, const struct xio_inbound *in, int64_t *consilium_id,
+		 char *refusal, size_t n, struct xio_err *err)
 {
 	struct xio_consilium_row row = { 0 };
 	struct xio_consilium *c = NULL;
@@ -758,7 +787,7 @@ int xio_runner_input_routed(struct xio_runner *r, const struct xio_inbound *in,
 	ev.now = now;
 	ev.author = in->author;
 	ev.text = in->text;
-	rc = step_and_apply(r, c, &ev, in->msg_id, err);
+	rc = step_and_apply(r, c, &ev, in->msg_id, refusal, n, err);
 	if (!rc)
 		*consilium_id = c->id;
 out:
@@ -799,7 +828,7 @@ int xio_runner_feed(struct xio_runner *r, int64_t consilium_id, const struct xio
 		rc = err ? err->code : XIO_ENOTFOUND;
 		goto out;
 	}
-	rc = step_and_apply(r, c, ev, NULL, err);
+	rc = step_and_apply(r, c, ev, NULL, NULL, 0, err);
 	if (!rc && done_outbox_id)
 		rc = mark_done(r, done_outbox_id, err);
 out:

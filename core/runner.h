@@ -73,6 +73,16 @@ int xio_runner_input_routed(struct xio_runner *r, const struct xio_inbound *in,
 			    int64_t *consilium_id, struct xio_err *err);
 
 /*
+ * As xio_runner_input, for a command given through the API: when the
+ * engine refuses it (wrong phase, nothing to do, bad arguments), copies the
+ * explanation the thread gets into refusal[0..n-1]; "" when it ran (or when
+ * the line went to no open consilium).  The refused line is still stored,
+ * as in a chat.
+ */
+int xio_runner_command(struct xio_runner *r, const struct xio_inbound *in, char *refusal,
+		       size_t n, struct xio_err *err);
+
+/*
  * Applies an event produced by the bot itself (a persona's reply, a decision,
  * a timer) to consilium id.  When done_outbox_id is non-zero, that outbox row
  * is marked done in the same transaction (so the effect that produced the

@@ -137,14 +137,15 @@ struct xio_task_row {
 	int pending;        /* follow-up: it has a reminder still to go out */
 };
 
-/* A decision found by full-text search. */
+/* An approved decision found by full-text search (drafts are not
+ * precedents). */
 struct xio_decision_hit {
 	int64_t consilium_id;
 	char *workspace;
 	char *question;
 	char *decision;
-	char *status;
-	int64_t updated_at;
+	char *status;         /* "approved" */
+	int64_t approved_at;  /* ms; set once, a task's change does not move it */
 };
 
 /* Filters of list queries; zero/NULL fields do not filter.  Lists are newest
@@ -216,9 +217,14 @@ struct xio_store_ops {
 	int (*outbox_next_try)(void *impl, int64_t *at, struct xio_err *err);
 	int (*outbox_list)(void *impl, int64_t consilium_id, struct xio_outbox_row **out, size_t *n, struct xio_err *err);
 
+	/* Writes a consilium's decision; the first write with status
+	 * "approved" also sets its approval time (now), which later writes
+	 * (a task's status) keep. */
 	int (*decision_put)(void *impl, int64_t consilium_id, const char *workspace, const char *status,
 			    const char *log_json, const char *tasks_json, int64_t now, struct xio_err *err);
 	int (*decision_get)(void *impl, int64_t consilium_id, char **status, char **log_json, char **tasks_json, struct xio_err *err);
+	/* Approved decisions of workspace matching query; decided_at is the
+	 * approval time. */
 	int (*precedents)(void *impl, const char *workspace, const char *query, size_t limit,
 			  struct xio_precedent **out, size_t *n, struct xio_err *err);
 
@@ -278,10 +284,11 @@ struct xio_store_ops {
 	 * at most limit. */
 	int (*messages_page)(void *impl, int64_t consilium_id, int64_t after_id, size_t limit,
 			     struct xio_message_row **out, size_t *n, struct xio_err *err);
-	/* Tasks matching f (owner, status, before_id, limit). */
+	/* Tasks of approved decisions matching f (owner, status, before_id,
+	 * limit); a draft's or a stopped consilium's tasks are nobody's work. */
 	int (*tasks_list)(void *impl, const struct xio_list_filter *f,
 			  struct xio_task_row **out, size_t *n, struct xio_err *err);
-	/* Decisions of any workspace and status matching free text, best first. */
+	/* Approved decisions of any workspace matching free text, best first. */
 	int (*decisions_search)(void *impl, const char *query, size_t limit,
 				struct xio_decision_hit **out, size_t *n, struct xio_err *err);
 	/* LLM record (schema 3). */
@@ -341,7 +348,7 @@ struct xio_store {
 };
 
 /* The schema version this build migrates to. */
-#define XIO_STORE_SCHEMA_VERSION 9
+#define XIO_STORE_SCHEMA_VERSION 10
 
 /*
  * Opens (creating if needed) the SQLite store at path, in WAL mode with

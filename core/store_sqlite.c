@@ -210,6 +210,17 @@ static const char *const migrations[] = {
 	"DROP TABLE events;\n"
 	"ALTER TABLE events_v9 RENAME TO events;\n"
 	"CREATE INDEX events_consilium ON events(consilium_id, seq);\n",
+
+	/* 10: when a decision was approved, set once.  updated_at moves with
+	 * every task status (/done), so it cannot say when it was decided.
+	 * An older approved row takes the time of its "approved" artifact
+	 * event, or updated_at when it has none (approved before schema 5). */
+	"ALTER TABLE decisions ADD COLUMN approved_at INTEGER NOT NULL DEFAULT 0;\n"
+	"UPDATE decisions SET approved_at = COALESCE(\n"
+	"  (SELECT min(e.created_at) FROM events e WHERE e.consilium_id = decisions.consilium_id\n"
+	"     AND e.type = 'artifact'\n"
+	"     AND CASE WHEN json_valid(e.data) THEN json_extract(e.data, '$.status') END = 'approved'),\n"
+	"  updated_at) WHERE status = 'approved';\n",
 };
 
 /* Migrations that rebuild what an older build created, run only on a
@@ -318,13 +329,13 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_OUTBOX_UPDATE] = "UPDATE outbox SET state=?, attempts=?, next_try_at=?, last_error=?, result=? WHERE id=?",
 	[S_OUTBOX_NEXT] = "SELECT min(next_try_at) FROM outbox WHERE state < 2",
 	[S_OUTBOX_LIST] = "SELECT id, key, consilium_id, kind, payload, state, attempts, next_try_at, last_error, result, created_at FROM outbox WHERE consilium_id=? OR ?=0 ORDER BY id",
-	[S_DEC_PUT] = "INSERT INTO decisions(consilium_id, workspace, status, log, tasks, updated_at) VALUES(?,?,?,?,?,?) ON CONFLICT(consilium_id) DO UPDATE SET workspace=excluded.workspace, status=excluded.status, log=excluded.log, tasks=excluded.tasks, updated_at=excluded.updated_at",
+	[S_DEC_PUT] = "INSERT INTO decisions(consilium_id, workspace, status, log, tasks, updated_at, approved_at) VALUES(?1,?2,?3,?4,?5,?6,CASE WHEN ?3='approved' THEN ?6 ELSE 0 END) ON CONFLICT(consilium_id) DO UPDATE SET workspace=excluded.workspace, status=excluded.status, log=excluded.log, tasks=excluded.tasks, updated_at=excluded.updated_at, approved_at=CASE WHEN decisions.approved_at > 0 THEN decisions.approved_at ELSE excluded.approved_at END",
 	[S_DEC_GET] = "SELECT status, log, tasks FROM decisions WHERE consilium_id=?",
 	[S_TASKS_DEL] = "DELETE FROM tasks WHERE consilium_id=?",
 	[S_TASK_PUT] = "INSERT INTO tasks(consilium_id, idx, title, owner, due, priority, status, confidence, json) VALUES(?,?,?,?,?,?,?,?,?)",
 	[S_FTS_DEL] = "DELETE FROM decisions_fts WHERE rowid=?",
 	[S_FTS_PUT] = "INSERT INTO decisions_fts(question, decision, rationale, workspace, consilium_id, rowid) VALUES(?,?,?,?,?,?)",
-	[S_PRECEDENTS] = "SELECT f.consilium_id, f.question, f.decision, d.updated_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND f.workspace = ? AND d.status IN ('approved','amended') ORDER BY bm25(decisions_fts) LIMIT ?",
+	[S_PRECEDENTS] = "SELECT f.consilium_id, f.question, f.decision, d.approved_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND f.workspace = ? AND d.status = 'approved' ORDER BY bm25(decisions_fts) LIMIT ?",
 	[S_CONS_FIND_LATEST] = "SELECT id, thread_key, workspace, question, phase, state, step, wake_at, created_at, updated_at FROM consiliums WHERE thread_key=? ORDER BY id DESC LIMIT 1",
 	[S_REM_PUT] = "INSERT INTO reminders(key, consilium_id, task_idx, kind, thread_key, due_at, state, created_at) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(key) DO NOTHING",
 	[S_REM_DUE] = "SELECT id, key, consilium_id, task_idx, kind, thread_key, due_at, state, created_at FROM reminders WHERE state = 0 AND due_at <= ? ORDER BY thread_key, due_at, id LIMIT ?",
@@ -342,8 +353,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_AUDIT_LIST] = "SELECT id, at, actor, action, consilium_id, detail FROM audit WHERE (?1<=0 OR consilium_id=?1) AND (?2 IS NULL OR actor=?2) AND at>=?3 AND (?4<=0 OR id<?4) ORDER BY id DESC LIMIT ?5",
 	[S_CONS_LIST] = "SELECT id, thread_key, workspace, question, phase, state, step, wake_at, created_at, updated_at FROM consiliums WHERE (?1 IS NULL OR thread_key=?1 OR substr(thread_key, 1, length(?1)+1)=?1||':') AND (?2 IS NULL OR phase=?2) AND updated_at>=?3 AND (?4<=0 OR id<?4) ORDER BY id DESC LIMIT ?5",
 	[S_MSG_PAGE] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at FROM messages WHERE consilium_id=? AND id>? ORDER BY id LIMIT ?",
-	[S_TASKS_LIST] = "SELECT id, consilium_id, idx, title, owner, due, priority, status, confidence FROM tasks WHERE (?1 IS NULL OR owner=?1 COLLATE NOCASE) AND (?2 IS NULL OR status=?2) AND (?3<=0 OR id<?3) ORDER BY id DESC LIMIT ?4",
-	[S_DEC_SEARCH] = "SELECT f.consilium_id, d.workspace, f.question, f.decision, d.status, d.updated_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? ORDER BY bm25(decisions_fts) LIMIT ?",
+	[S_TASKS_LIST] = "SELECT t.id, t.consilium_id, t.idx, t.title, t.owner, t.due, t.priority, t.status, t.confidence FROM tasks t JOIN decisions d ON d.consilium_id = t.consilium_id AND d.status = 'approved' WHERE (?1 IS NULL OR t.owner=?1 COLLATE NOCASE) AND (?2 IS NULL OR t.status=?2) AND (?3<=0 OR t.id<?3) ORDER BY t.id DESC LIMIT ?4",
+	[S_DEC_SEARCH] = "SELECT f.consilium_id, d.workspace, f.question, f.decision, d.status, d.approved_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND d.status = 'approved' ORDER BY bm25(decisions_fts) LIMIT ?",
 	[S_LLM_CALL_PUT] = "INSERT INTO llm_calls(consilium_id, outbox_key, purpose, persona_id, model, outcome, error, prompt_tokens, completion_tokens, latency_ms, first_token_ms, overhead_ms, attempts, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_LLM_SUMMARY_GET] = "SELECT text, upto_message_id FROM llm_summaries WHERE consilium_id=?",
 	[S_LLM_SUMMARY_PUT] = "INSERT INTO llm_summaries(consilium_id, upto_message_id, text, updated_at) VALUES(?,?,?,?) ON CONFLICT(consilium_id) DO UPDATE SET upto_message_id=excluded.upto_message_id, text=excluded.text, updated_at=excluded.updated_at",
@@ -1939,7 +1950,7 @@ static int read_hit(sqlite3_stmt *st, void *row)
 	h->question = col_text(st, 2);
 	h->decision = col_text(st, 3);
 	h->status = col_text(st, 4);
-	h->updated_at = sqlite3_column_int64(st, 5);
+	h->approved_at = sqlite3_column_int64(st, 5);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 static void run(struct xio_cmd_ctx *x)
 {
 	if (!x->c->paused) {
+		x->out->refused = 1;
 		engine_say(x, XIO_ROLE_MODERATOR, "cmd.resume.not_paused", NULL);
 		return;
 	}

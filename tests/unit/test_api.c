@@ -32,7 +32,7 @@
 #include "ws_client.h"
 
 #define TOKEN "t0ken-for-tests"
-#define MAX_RESP 80
+#define MAX_RESP 120
 #define SLOW_QUEUE (64 << 10) /* the stream's queue bound in the slow-client test */
 
 struct resp {
@@ -70,8 +70,16 @@ struct fx {
 	int flood_sent;
 	struct wsc_conn ws_slow, ws_resume;
 	long long slow_base, slow_after;
+	/* the client thread has the loop run poke_fn and waits for it */
+	uv_async_t poke;
+	void (*poke_fn)(struct fx *fx);
+	atomic_int poked;
+	struct wsc_conn ws_kept, ws_revoked, ws_before;
 	char metrics_text[1 << 16];
 };
+
+static void inbound(struct fx *fx, const char *key, const char *author, const char *text,
+		    const char *id);
 
 /* ---- client thread ---- */
 
@@ -84,12 +92,19 @@ static size_t write_cb(char *p, size_t sz, size_t n, void *ud)
 static struct resp *req(struct fx *fx, const char *label, const char *schema, const char *method,
 			const char *path, const char *token, const char *body)
 {
-	struct resp *r = &fx->r[fx->nr++];
+	struct resp *r;
 	struct xio_buf b, h;
 	struct curl_slist *sl = NULL;
 	char url[600], auth[200];
-	CURL *c = curl_easy_init();
+	CURL *c;
 
+	/* the client thread cannot fail a cmocka check */
+	if (fx->nr >= MAX_RESP) {
+		fprintf(stderr, "test_api: more than %d requests: raise MAX_RESP\n", MAX_RESP);
+		abort();
+	}
+	r = &fx->r[fx->nr++];
+	c = curl_easy_init();
 	xio_buf_init(&b, 0);
 	xio_buf_init(&h, 0);
 	r->label = label;
@@ -173,10 +188,12 @@ static void drain(struct wsc *w, struct wsc_conn *c, int quiet_ms)
 	} while (c->nframes > before);
 }
 
+#define BIG_BODY (100 << 10)
+
 static void client(struct fx *fx)
 {
 	struct wsc w, wn;
-	char path[200];
+	char path[200], *big;
 	int i;
 
 	/* auth */
@@ -199,6 +216,10 @@ static void client(struct fx *fx)
 	req(fx, "bad cursor", "Error", "GET", "/api/consiliums?cursor=abc", TOKEN, NULL);
 	req(fx, "unknown param", "Error", "GET", "/api/consiliums?color=red", TOKEN, NULL);
 	req(fx, "twice", "Error", "GET", "/api/consiliums?limit=1&limit=2", TOKEN, NULL);
+	req(fx, "trailing ?", "ConsiliumPage", "GET", "/api/consiliums?", TOKEN, NULL);
+	req(fx, "trailing &", "DecisionList", "GET", "/api/decisions?q=postgres&", TOKEN, NULL);
+	req(fx, "empty part", "ConsiliumPage", "GET", "/api/consiliums?limit=1&&phase=closed", TOKEN, NULL);
+	req(fx, "only &", "ConsiliumPage", "GET", "/api/consiliums?&", TOKEN, NULL);
 	req(fx, "one", "Consilium", "GET", "/api/consiliums/1", TOKEN, NULL);
 	req(fx, "missing", "Error", "GET", "/api/consiliums/999", TOKEN, NULL);
 	req(fx, "bad id", "Error", "GET", "/api/consiliums/01", TOKEN, NULL);
@@ -217,6 +238,8 @@ static void client(struct fx *fx)
 
 	req(fx, "pause", "ConsiliumSummary", "POST", "/api/consiliums/1/commands", TOKEN,
 	    "{\"command\":\"pause\"}");
+	req(fx, "pause again", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"pause\"}");
 	req(fx, "bad command", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
 	    "{\"command\":\"consilium\",\"args\":\"x\"}");
 	req(fx, "bad json", "Error", "POST", "/api/consiliums/1/commands", TOKEN, "{\"command\":");
@@ -229,8 +252,51 @@ static void client(struct fx *fx)
 	    "{\"name\":\"\xc3\x28\"}");
 	req(fx, "control char", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
 	    "{\"name\":\"a\\u0007b\"}");
+	req(fx, "name newline", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\nb\"}");
+	req(fx, "name tab", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\tb\"}");
+	req(fx, "name blank", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"   \"}");
+	req(fx, "name line separator", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\u2028b\"}");
+	req(fx, "name zero width", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\u200bb\"}");
+	req(fx, "name bom", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"\\ufeffEve\"}");
+	req(fx, "name c1", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"a\\u0085b\"}");
+	req(fx, "name persona", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"mODERATOR\"}");
+	req(fx, "name too long", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}");
+	req(fx, "name trimmed", "ParticipantAdded", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"  Eve \"}");
+	req(fx, "name cyrillic", "ParticipantAdded", "POST", "/api/consiliums/1/participants", TOKEN,
+	    "{\"name\":\"Дана Петрова\"}");
 	req(fx, "add participant", "ParticipantAdded", "POST", "/api/consiliums/1/participants",
 	    TOKEN, "{\"name\":\"Dana\"}");
+	/* the body cap is http.max_body_bytes (1 MiB here), not 64 KiB */
+	big = malloc(BIG_BODY + 2);
+	if (big) {
+		memset(big, ' ', BIG_BODY + 1);
+		memcpy(big, "{\"name\":\"Zed\"", 13);
+		big[BIG_BODY] = '}';
+		big[BIG_BODY + 1] = '\0';
+		req(fx, "body 100 KiB", "ParticipantAdded", "POST", "/api/consiliums/1/participants",
+		    TOKEN, big);
+		free(big);
+	}
+	big = malloc((1 << 20) + 2);
+	if (big) {
+		memset(big, ' ', (1 << 20) + 1);
+		memcpy(big, "{\"name\":\"Zed\"", 13);
+		big[1 << 20] = '}';
+		big[(1 << 20) + 1] = '\0';
+		req(fx, "body over 1 MiB", "Error", "POST", "/api/consiliums/1/participants", TOKEN,
+		    big);
+		free(big);
+	}
 	req(fx, "add again", "ParticipantAdded", "POST", "/api/consiliums/1/participants", TOKEN,
 	    "{\"name\":\"Dana\"}");
 	req(fx, "participants after", "ParticipantList", "GET", "/api/consiliums/1/participants",
@@ -244,8 +310,16 @@ static void client(struct fx *fx)
 	/* live: a command while connected */
 	req(fx, "resume", "ConsiliumSummary", "POST", "/api/consiliums/1/commands", TOKEN,
 	    "{\"command\":\"resume\"}");
+	req(fx, "resume not paused", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"resume\"}");
+	req(fx, "approve in discussion", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"approve\"}");
 	req(fx, "decide", "ConsiliumSummary", "POST", "/api/consiliums/1/commands", TOKEN,
 	    "{\"command\":\"decide\"}");
+	req(fx, "decide twice", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"decide\"}");
+	req(fx, "pause in decision", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"pause\"}");
 	drain(&w, &fx->ws2, 300);
 	wsc_conn_close(&w, &fx->ws2);
 	/* refused upgrades */
@@ -348,6 +422,83 @@ out:
 	}
 }
 
+/* Reads what test_decisions set up: an amended draft, an approved decision
+ * whose task was done later, and a draft stopped in approval. */
+static void client_decisions(struct fx *fx)
+{
+	req(fx, "tasks of draft", "TaskPage", "GET", "/api/tasks?owner=yan", TOKEN, NULL);
+	req(fx, "tasks of approved", "TaskPage", "GET", "/api/tasks?owner=QUINN", TOKEN, NULL);
+	req(fx, "tasks of stopped", "TaskPage", "GET", "/api/tasks?owner=pat", TOKEN, NULL);
+	req(fx, "all tasks", "TaskPage", "GET", "/api/tasks", TOKEN, NULL);
+	req(fx, "search draft", "DecisionList", "GET", "/api/decisions?q=kubernetes", TOKEN, NULL);
+	req(fx, "search approved", "DecisionList", "GET", "/api/decisions?q=github", TOKEN, NULL);
+	req(fx, "search stopped", "DecisionList", "GET", "/api/decisions?q=pricing", TOKEN, NULL);
+	snprintf(fx->metrics_text, sizeof(fx->metrics_text), "%s",
+		 req(fx, "metrics", NULL, "GET", "/metrics", NULL, NULL)->body);
+}
+
+/* Runs fn on the loop thread and waits until it has run. */
+static void poke(struct fx *fx, void (*fn)(struct fx *fx))
+{
+	atomic_store(&fx->poked, 0);
+	fx->poke_fn = fn;
+	uv_async_send(&fx->poke);
+	while (!atomic_load(&fx->poked))
+		uv_sleep(5);
+}
+
+/* What SIGHUP does with a config that adds the tokens, then one that drops
+ * "panel" (bot/reload.c calls xio_api_set_tokens). */
+static void reload_add_tokens(struct fx *fx)
+{
+	json_object *named = json_tokener_parse("[\"panel=panel-secret\"]");
+	struct xio_err err;
+
+	if (xio_api_set_tokens(fx->api, TOKEN, named, &err))
+		fprintf(stderr, "set tokens: %s\n", err.msg);
+	json_object_put(named);
+}
+
+static void reload_drop_panel(struct fx *fx)
+{
+	struct xio_err err;
+
+	if (xio_api_set_tokens(fx->api, TOKEN, NULL, &err))
+		fprintf(stderr, "set tokens: %s\n", err.msg);
+	inbound(fx, "console:t1", "bob", "said after the revocation", "after-revoke");
+}
+
+static void client_tokens(struct fx *fx)
+{
+	struct wsc w;
+
+	req(fx, "no tokens", "Error", "GET", "/api/consiliums", TOKEN, NULL);
+	req(fx, "no tokens post", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
+	    "{\"command\":\"pause\"}");
+	req(fx, "no tokens openapi", NULL, "GET", "/api/openapi.json", NULL, NULL);
+	wsc_init(&w, fx->port, TOKEN, 16);
+	wsc_connect(&w, &fx->ws_before, "/api/consiliums/1/events");
+	wsc_service_until(&w, settled, &fx->ws_before, 5000);
+
+	poke(fx, reload_add_tokens);
+	req(fx, "tokens added", "ConsiliumPage", "GET", "/api/consiliums", TOKEN, NULL);
+	req(fx, "named added", "ConsiliumPage", "GET", "/api/consiliums", "panel-secret", NULL);
+	wsc_connect(&w, &fx->ws_kept, "/api/consiliums/1/events");
+	wsc_service_until(&w, settled, &fx->ws_kept, 5000);
+	w.token = "panel-secret";
+	wsc_connect(&w, &fx->ws_revoked, "/api/consiliums/1/events");
+	wsc_service_until(&w, settled, &fx->ws_revoked, 5000);
+	drain(&w, &fx->ws_kept, 200);
+	drain(&w, &fx->ws_revoked, 200);
+
+	poke(fx, reload_drop_panel);
+	wsc_service_until(&w, closed, &fx->ws_revoked, 5000);
+	drain(&w, &fx->ws_kept, 300);
+	wsc_conn_close(&w, &fx->ws_kept);
+	wsc_release(&w);
+	req(fx, "panel revoked", "Error", "GET", "/api/consiliums", "panel-secret", NULL);
+}
+
 static void *client_main(void *arg)
 {
 	struct fx *fx = arg;
@@ -366,6 +517,7 @@ static void done_cb(uv_async_t *a)
 	uv_close((uv_handle_t *)a, NULL);
 	if (!uv_is_closing((uv_handle_t *)&fx->flood))
 		uv_close((uv_handle_t *)&fx->flood, NULL);
+	uv_close((uv_handle_t *)&fx->poke, NULL);
 	xio_api_free(fx->api);
 	fx->api = NULL;
 	xio_runner_release(&fx->runner);
@@ -374,8 +526,8 @@ static void done_cb(uv_async_t *a)
 	xio_loop_request_stop(&fx->loop);
 }
 
-static void inbound(struct fx *fx, const char *key, const char *author, const char *text,
-		    const char *id)
+static void inbound_at(struct fx *fx, const char *key, const char *author, const char *text,
+		       const char *id, int64_t at)
 {
 	struct xio_inbound in = { 0 };
 	struct xio_err err;
@@ -390,11 +542,45 @@ static void inbound(struct fx *fx, const char *key, const char *author, const ch
 	in.author = author;
 	in.text = text;
 	in.msg_id = id;
+	in.time_ms = at;
 	if (xio_runner_input(&fx->runner, &in, &err))
 		fail_msg("runner: %s", err.msg);
 }
 
-static void fx_init(struct fx *fx, void (*client_fn)(struct fx *fx), size_t ws_max_queue)
+static void inbound(struct fx *fx, const char *key, const char *author, const char *text,
+		    const char *id)
+{
+	inbound_at(fx, key, author, text, id, 0);
+}
+
+/* What the producer would hand back after /decide: a draft with one task. */
+static void decision_ready(struct fx *fx, int64_t cid, const char *decision, const char *owner,
+			   double confidence)
+{
+	struct xio_event ev = { 0 };
+	struct xio_err err;
+	char tasks[300];
+
+	snprintf(tasks, sizeof(tasks),
+		 "[{\"title\":\"Do it\",\"owner\":\"%s\",\"due\":\"2030-01-01\","
+		 "\"priority\":\"high\",\"confidence\":%g}]", owner, confidence);
+	ev.kind = XIO_EV_DECISION_READY;
+	ev.now = xio_clock_now(&xio_clock_system);
+	ev.log = json_object_new_object();
+	json_object_object_add(ev.log, "question", json_object_new_string("q"));
+	json_object_object_add(ev.log, "decision", json_object_new_string(decision));
+	json_object_object_add(ev.log, "rationale", json_object_new_string("because"));
+	ev.tasks = json_tokener_parse(tasks);
+	ev.source = "extractor";
+	if (xio_runner_feed(&fx->runner, cid, &ev, 0, &err))
+		fail_msg("decision ready: %s", err.msg);
+	json_object_put(ev.log);
+	json_object_put(ev.tasks);
+}
+
+/* with_tokens 0: the API starts with none, as from a config without them */
+static void fx_init(struct fx *fx, void (*client_fn)(struct fx *fx), size_t ws_max_queue,
+		    int with_tokens)
 {
 	struct xio_http_server_opts ho = { 0 };
 	struct xio_api_opts ao = { 0 };
@@ -447,8 +633,8 @@ static void fx_init(struct fx *fx, void (*client_fn)(struct fx *fx), size_t ws_m
 	ao.metrics = fx->metrics;
 	ao.log = fx->log;
 	ao.clock = &xio_clock_system;
-	ao.token = TOKEN;
-	ao.named_tokens = named;
+	ao.token = with_tokens ? TOKEN : NULL;
+	ao.named_tokens = with_tokens ? named : NULL;
 	ao.ws_max_queue = ws_max_queue;
 	if (xio_api_new(&fx->api, &ao, &err))
 		fail_msg("api: %s", err.msg);
@@ -481,12 +667,22 @@ static void flood_cb(uv_async_t *a)
 	uv_async_send(a);
 }
 
+static void poke_cb(uv_async_t *a)
+{
+	struct fx *fx = a->data;
+
+	fx->poke_fn(fx);
+	atomic_store(&fx->poked, 1);
+}
+
 static void fx_run(struct fx *fx)
 {
 	assert_int_equal(uv_async_init(&fx->loop.uv, &fx->done, done_cb), 0);
 	fx->done.data = fx;
 	assert_int_equal(uv_async_init(&fx->loop.uv, &fx->flood, flood_cb), 0);
 	fx->flood.data = fx;
+	assert_int_equal(uv_async_init(&fx->loop.uv, &fx->poke, poke_cb), 0);
+	fx->poke.data = fx;
 	assert_int_equal(pthread_create(&fx->th, NULL, client_main, fx), 0);
 	xio_loop_run(&fx->loop);
 	pthread_join(fx->th, NULL);
@@ -507,6 +703,9 @@ static void fx_release(struct fx *fx)
 	wsc_conn_release(&fx->ws_missing);
 	wsc_conn_release(&fx->ws_slow);
 	wsc_conn_release(&fx->ws_resume);
+	wsc_conn_release(&fx->ws_kept);
+	wsc_conn_release(&fx->ws_revoked);
+	wsc_conn_release(&fx->ws_before);
 	xio_metrics_free(fx->metrics);
 	xio_store_close(&fx->store);
 	xio_i18n_release(&fx->i18n);
@@ -657,7 +856,7 @@ static void test_api(void **state)
 	long long last1, last2;
 
 	(void)state;
-	fx_init(&fx, client, 0);
+	fx_init(&fx, client, 0, 1);
 	fx_run(&fx);
 
 	/* auth */
@@ -707,6 +906,20 @@ static void test_api(void **state)
 	assert_non_null(strstr(json_object_get_string(field(o, "error")), "color"));
 	json_object_put(o);
 	json_object_put(body(&fx, "twice", 400));
+	/* empty query parts are ignored */
+	o = body(&fx, "trailing ?", 200);
+	assert_int_equal(items(o), 3);
+	json_object_put(o);
+	o = body(&fx, "trailing &", 200);
+	assert_int_equal(items(o), 1);
+	json_object_put(o);
+	o = body(&fx, "empty part", 200);
+	assert_int_equal(items(o), 1);
+	assert_int_equal(json_object_get_int64(field(o, "items.0.id")), 3);
+	json_object_put(o);
+	o = body(&fx, "only &", 200);
+	assert_int_equal(items(o), 3);
+	json_object_put(o);
 	o = body(&fx, "one", 200);
 	assert_string_equal(json_object_get_string(field(o, "phase")), "discussion");
 	assert_string_equal(json_object_get_string(field(o, "platform")), "console");
@@ -732,6 +945,15 @@ static void test_api(void **state)
 	o = body(&fx, "pause", 200);
 	assert_true(json_object_get_boolean(field(o, "paused")));
 	json_object_put(o);
+	/* refused by the engine: 409 with the answer the thread got */
+	o = body(&fx, "pause again", 409);
+	assert_non_null(strstr(json_object_get_string(field(o, "error")), "command 'pause' refused: "));
+	assert_true(strlen(json_object_get_string(field(o, "error"))) > 30);
+	json_object_put(o);
+	json_object_put(body(&fx, "resume not paused", 409));
+	json_object_put(body(&fx, "approve in discussion", 409));
+	json_object_put(body(&fx, "decide twice", 409));
+	json_object_put(body(&fx, "pause in decision", 409));
 	json_object_put(body(&fx, "bad command", 400));
 	json_object_put(body(&fx, "bad json", 400));
 	json_object_put(body(&fx, "not object", 400));
@@ -739,6 +961,27 @@ static void test_api(void **state)
 	json_object_put(body(&fx, "command missing", 404));
 	json_object_put(body(&fx, "bad utf8", 400));
 	json_object_put(body(&fx, "control char", 400));
+	{
+		static const char *const refused[] = { "name newline", "name tab", "name blank",
+							"name line separator", "name zero width",
+							"name bom", "name c1", "name persona",
+							"name too long" };
+
+		for (size_t i = 0; i < XIO_ARRAY_LEN(refused); i++) {
+			o = body(&fx, refused[i], 400);
+			assert_non_null(strstr(json_object_get_string(field(o, "error")), "'name'"));
+			json_object_put(o);
+		}
+	}
+	o = body(&fx, "name persona", 400);
+	assert_non_null(strstr(json_object_get_string(field(o, "error")), "persona"));
+	json_object_put(o);
+	o = body(&fx, "name trimmed", 201);
+	assert_string_equal(json_object_get_string(field(o, "name")), "Eve");
+	json_object_put(o);
+	json_object_put(body(&fx, "name cyrillic", 201));
+	json_object_put(body(&fx, "body 100 KiB", 201));
+	json_object_put(body(&fx, "body over 1 MiB", 413));
 	o = body(&fx, "add participant", 201);
 	assert_true(json_object_get_boolean(field(o, "added")));
 	json_object_put(o);
@@ -806,6 +1049,8 @@ static void test_api(void **state)
 	assert_true(items(o) >= 5);
 	assert_non_null(strstr(json_object_to_json_string(o), "api.command"));
 	assert_non_null(strstr(json_object_to_json_string(o), "\"command\""));
+	assert_non_null(strstr(json_object_to_json_string(o), "\"refused\""));
+	assert_non_null(strstr(json_object_to_json_string(o), "409"));
 	assert_null(strstr(json_object_to_json_string(o), TOKEN));
 	json_object_put(o);
 	o = body(&fx, "audit named", 200);
@@ -855,7 +1100,7 @@ static void test_stream_slow_client(void **state)
 	size_t nwant = 0, ngot = 0, nslow, i, max = 20000, resumed_bytes = 0;
 
 	(void)state;
-	fx_init(&fx, client_slow, SLOW_QUEUE);
+	fx_init(&fx, client_slow, SLOW_QUEUE, 1);
 	fx_run(&fx);
 	want = calloc(max, sizeof(*want));
 	got = calloc(max, sizeof(*got));
@@ -916,6 +1161,101 @@ static void test_stream_slow_client(void **state)
 	fx_release(&fx);
 }
 
+/* Only approved decisions are precedents, and only their tasks are open
+ * work: a draft amended twice, a draft stopped in approval and an approved
+ * decision.  decided_at is the approval, not the later /done; the
+ * decision metrics take one sample at approval, none per /amend. */
+static void test_decisions(void **state)
+{
+	const int64_t approved_at = 2000000000000LL;
+	struct fx fx;
+	json_object *o;
+
+	(void)state;
+	fx_init(&fx, client_decisions, 0, 1);
+	/* 1: a draft, amended twice, never approved */
+	inbound(&fx, "console:t1", "alice", "/decide", "d1");
+	decision_ready(&fx, 1, "Adopt kubernetes", "Zed", 0.5);
+	inbound(&fx, "console:t1", "alice", "/amend decision Adopt kubernetes for staging", "d2");
+	inbound(&fx, "console:t1", "alice", "/amend task 1 owner Yan", "d3");
+	/* 2: amended, then approved; its task is done a minute later */
+	inbound(&fx, "slack:C1:100.1", "carol", "/decide", "d4");
+	decision_ready(&fx, 2, "Use GitHub Actions", "Quinn", 0.7);
+	inbound(&fx, "slack:C1:100.1", "carol", "/amend decision Use GitHub Actions everywhere", "d5");
+	inbound_at(&fx, "slack:C1:100.1", "carol", "/approve", "d6", approved_at);
+	inbound_at(&fx, "slack:C1:100.1", "carol", "/done 1", "d7", approved_at + 60000);
+	/* 4: a draft stopped while awaiting approval */
+	inbound(&fx, "slack:C12:200.1", "erin", "/consilium New pricing?", "d8");
+	inbound(&fx, "slack:C12:200.1", "erin", "/decide", "d9");
+	decision_ready(&fx, 4, "Raise pricing", "Pat", 0.9);
+	inbound(&fx, "slack:C12:200.1", "erin", "/stop", "d10");
+	fx_run(&fx);
+
+	o = body(&fx, "tasks of draft", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	o = body(&fx, "tasks of approved", 200);
+	assert_int_equal(items(o), 1);
+	assert_int_equal(json_object_get_int64(field(o, "items.0.consilium_id")), 2);
+	assert_string_equal(json_object_get_string(field(o, "items.0.status")), "done");
+	json_object_put(o);
+	o = body(&fx, "tasks of stopped", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	o = body(&fx, "all tasks", 200);
+	assert_int_equal(items(o), 2); /* consilium 2's and the fixture's consilium 3 */
+	json_object_put(o);
+	o = body(&fx, "search draft", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	o = body(&fx, "search approved", 200);
+	assert_int_equal(items(o), 1);
+	assert_int_equal(json_object_get_int64(field(o, "items.0.consilium_id")), 2);
+	assert_string_equal(json_object_get_string(field(o, "items.0.status")), "approved");
+	assert_int_equal(json_object_get_int64(field(o, "items.0.decided_at")), approved_at);
+	json_object_put(o);
+	o = body(&fx, "search stopped", 200);
+	assert_int_equal(items(o), 0);
+	json_object_put(o);
+	/* one approval after the API started: one sample each, not three */
+	assert_non_null(strstr(fx.metrics_text, "\nxio_time_to_decision_seconds_count 1\n"));
+	assert_non_null(strstr(fx.metrics_text, "\nxio_task_confidence_count 1\n"));
+	check_against_openapi_n(&fx, 7);
+	fx_release(&fx);
+}
+
+/* Without tokens the routes exist and answer 403 naming the setting; a
+ * reload that adds tokens works at once; one that drops a token closes
+ * the streams opened with it (1008) and leaves the others. */
+static void test_token_reload(void **state)
+{
+	struct fx fx;
+	json_object *o;
+
+	(void)state;
+	fx_init(&fx, client_tokens, 0, 0);
+	fx_run(&fx);
+	o = body(&fx, "no tokens", 403);
+	assert_non_null(strstr(json_object_get_string(field(o, "error")), "http.api_tokens"));
+	json_object_put(o);
+	json_object_put(body(&fx, "no tokens post", 403));
+	json_object_put(body(&fx, "no tokens openapi", 200));
+	assert_int_equal(fx.ws_before.state, WSC_FAILED);
+	json_object_put(body(&fx, "tokens added", 200));
+	json_object_put(body(&fx, "named added", 200));
+	if (fx.ws_kept.state == WSC_FAILED || fx.ws_revoked.state == WSC_FAILED)
+		fail_msg("streams: %s / %s", fx.ws_kept.error, fx.ws_revoked.error);
+	assert_true(fx.ws_revoked.nframes > 0);
+	assert_int_equal(fx.ws_revoked.state, WSC_CLOSED);
+	if (!strstr(fx.ws_revoked.error, "close 1008 token revoked"))
+		fail_msg("revoked stream: '%s'", fx.ws_revoked.error);
+	assert_false(has_frame(&fx.ws_revoked, "\"chat_message\"", "after the revocation"));
+	assert_true(has_frame(&fx.ws_kept, "\"chat_message\"", "after the revocation"));
+	json_object_put(body(&fx, "panel revoked", 401));
+	check_against_openapi_n(&fx, 5);
+	fx_release(&fx);
+}
+
 static void test_params(void **state)
 {
 	int64_t id, v;
@@ -962,6 +1302,8 @@ int main(void)
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_stream_slow_client),
+		cmocka_unit_test(test_decisions),
+		cmocka_unit_test(test_token_reload),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -569,6 +569,86 @@ static void test_decisions_and_precedents(void **state)
 	assert_int_equal(f->st.ops->decision_get(f->st.impl, 42, &status, &log, &tasks, &err), XIO_ENOTFOUND);
 }
 
+/* The approval time is set by the first "approved" write and kept by the
+ * later ones (a task marked done rewrites the row); drafts and amended
+ * drafts are not precedents, nor search hits, nor their tasks listed. */
+static void test_decision_approval_time(void **state)
+{
+	struct fx *f = *state;
+	const char *log = "{\"question\":\"Which CI?\",\"decision\":\"GitHub Actions\"}";
+	const char *tasks = "[{\"title\":\"Move\",\"owner\":\"Bob\",\"confidence\":0.5}]";
+	struct xio_list_filter lf = { .limit = 10 };
+	struct xio_decision_hit *h;
+	struct xio_precedent *p;
+	struct xio_task_row *t;
+	struct xio_err err;
+	size_t n;
+
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	for (int i = 0; i < 2; i++) {
+		struct xio_consilium_row r = { .thread_key = "t", .question = "q", .phase = "closed" };
+
+		assert_int_equal(f->st.ops->consilium_insert(f->st.impl, &r, &err), 0);
+	}
+	assert_int_equal(f->st.ops->decision_put(f->st.impl, 1, "T", "draft", log, tasks, 100, &err), 0);
+	assert_int_equal(f->st.ops->decision_put(f->st.impl, 1, "T", "approved", log, tasks, 200, &err), 0);
+	assert_int_equal(f->st.ops->decision_put(f->st.impl, 1, "T", "approved", log, tasks, 300, &err), 0);
+	assert_int_equal(f->st.ops->decision_put(f->st.impl, 2, "T", "amended", log, tasks, 400, &err), 0);
+	assert_int_equal(f->st.ops->decisions_search(f->st.impl, "github", 10, &h, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(h[0].consilium_id, 1);
+	assert_int_equal(h[0].approved_at, 200);
+	xio_decision_hits_free(h, n);
+	assert_int_equal(f->st.ops->precedents(f->st.impl, "T", "github", 5, &p, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].decided_at, 200);
+	xio_precedents_free(p, n);
+	assert_int_equal(f->st.ops->tasks_list(f->st.impl, &lf, &t, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(t[0].consilium_id, 1);
+	xio_task_rows_free(t, n);
+}
+
+/* Migration 10 gives a decision approved before it the time of its
+ * "approved" artifact event, or its updated_at when it has none. */
+static void test_approval_time_migrated(void **state)
+{
+	struct fx *f = *state;
+	struct xio_decision_hit *h;
+	struct xio_err err;
+	size_t n;
+	sqlite3 *db;
+
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 9, &err), 0);
+	for (int i = 0; i < 2; i++) {
+		struct xio_consilium_row r = { .thread_key = "t", .question = "q", .phase = "closed" };
+
+		assert_int_equal(f->st.ops->consilium_insert(f->st.impl, &r, &err), 0);
+	}
+	xio_store_close(&f->st);
+	/* rows as a build at schema 9 wrote them */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "INSERT INTO decisions(consilium_id, workspace, status, log, tasks, updated_at)"
+				      " VALUES (1, 'T', 'approved', '{}', '[]', 5000),"
+				      " (2, 'T', 'approved', '{}', '[]', 5000);"
+				      "INSERT INTO decisions_fts(question, decision, rationale, workspace, consilium_id, rowid)"
+				      " VALUES ('Which CI?', 'GitHub', '', 'T', 1, 1), ('Which CI?', 'GitHub', '', 'T', 2, 2);"
+				      "INSERT INTO events(consilium_id, type, data, created_at) VALUES"
+				      " (1, 'artifact', '{\"status\":\"draft\"}', 1000),"
+				      " (1, 'artifact', '{\"status\":\"approved\"}', 3000),"
+				      " (2, 'artifact', 'not json', 3500);",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(xio_store_open_sqlite(&f->st, f->path, 1000, 0, &err), 0);
+	assert_int_equal(f->st.ops->decisions_search(f->st.impl, "github", 10, &h, &n, &err), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(h[i].approved_at, h[i].consilium_id == 1 ? 3000 : 5000);
+	xio_decision_hits_free(h, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -584,6 +664,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wal_stays_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_head_and_touched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decisions_and_precedents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decision_approval_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approval_time_migrated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
