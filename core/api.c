@@ -652,8 +652,8 @@ static void get_messages(struct call *c)
 		json_object_object_add(o, "persona_id", jstr(m[i].persona_id));
 		json_object_object_add(o, "text", json_object_new_string(m[i].text));
 		json_object_object_add(o, "platform_id", jstr(m[i].platform_id));
-		/* the transcript does not yet keep the platform's reply target */
-		json_object_object_add(o, "reply_to", NULL);
+		json_object_object_add(o, "reply_to", m[i].reply_to > 0 ?
+						       json_object_new_int64(m[i].reply_to) : NULL);
 		json_object_object_add(o, "created_at", json_object_new_int64(m[i].created_at));
 		json_object_array_add(items, o);
 	}

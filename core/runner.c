@@ -86,8 +86,8 @@ static const char *persona_name(const struct xio_engine *eng, const char *id)
 }
 
 /* Writes a POST: the transcript line and the outbox row that delivers it. */
-static int write_post(struct xio_runner *r, int64_t cid, int64_t step, const char *key,
-		      const char *platform, const char *chat, const char *thread,
+static int write_post(struct xio_runner *r, int64_t cid, int64_t step, int64_t reply_to,
+		      const char *key, const char *platform, const char *chat, const char *thread,
 		      const char *lang, const char *persona_id, const char *text, int64_t now,
 		      struct xio_err *err)
 {
@@ -116,6 +116,7 @@ static int write_post(struct xio_runner *r, int64_t cid, int64_t step, const cha
 		m.author_kind = "persona";
 		m.persona_id = (char *)persona_id;
 		m.text = (char *)text;
+		m.reply_to = reply_to;
 		m.created_at = now;
 		rc = r->store->ops->message_append(r->store->impl, &m, err);
 	}
@@ -138,7 +139,7 @@ static int write_post(struct xio_runner *r, int64_t cid, int64_t step, const cha
 int xio_runner_post(struct xio_runner *r, const struct xio_thread_ref *t, const char *persona_id,
 		    const char *text, const char *key, int64_t now, struct xio_err *err)
 {
-	return write_post(r, t->consilium_id, 0, key, t->platform, t->chat, t->thread, t->lang,
+	return write_post(r, t->consilium_id, 0, 0, key, t->platform, t->chat, t->thread, t->lang,
 			  persona_id, text, now, err);
 }
 
@@ -274,6 +275,9 @@ static int apply_step(struct xio_runner *r, struct xio_consilium *c, const struc
 		      struct xio_err *err)
 {
 	struct xio_consilium_row row = { 0 };
+	/* What the step says answers its input; a step without one (a timer,
+	 * a model's answer) goes on from the line before each of its posts. */
+	int64_t reply_to = XIO_MSG_REPLY_LAST;
 	char key[96];
 	size_t i;
 	int rc = 0;
@@ -287,8 +291,10 @@ static int apply_step(struct xio_runner *r, struct xio_consilium *c, const struc
 		m.author_kind = ev->kind == XIO_EV_COMMAND ? "command" : "human";
 		m.text = (char *)ev->text;
 		m.platform_id = (char *)input_id;
+		m.reply_to = XIO_MSG_REPLY_LAST;
 		m.created_at = now;
 		rc = r->store->ops->message_append(r->store->impl, &m, err);
+		reply_to = m.id;
 	}
 	for (i = 0; !rc && i < a->n; i++) {
 		const struct xio_action *act = &a->v[i];
@@ -296,7 +302,8 @@ static int apply_step(struct xio_runner *r, struct xio_consilium *c, const struc
 		snprintf(key, sizeof(key), "c%lld:s%lld:%zu", (long long)c->id, (long long)c->step, i);
 		switch (act->kind) {
 		case XIO_ACT_POST:
-			rc = write_post(r, c->id, c->step, key, c->platform, c->chat, c->thread, c->lang,
+			rc = write_post(r, c->id, c->step, reply_to, key, c->platform, c->chat,
+					c->thread, c->lang,
 					act->persona_id, act->text, now, err);
 			break;
 		case XIO_ACT_RECORD:
@@ -603,7 +610,7 @@ static int answer_idle(struct xio_runner *r, const struct xio_inbound *in,
 		for (size_t i = 0; !rc && i < a.n; i++) {
 			snprintf(key, sizeof(key), "in:%s:%zu", in->msg_id, i);
 			if (a.v[i].kind == XIO_ACT_POST)
-				rc = write_post(r, 0, 0, key, in->platform, in->chat, in->thread, lang,
+				rc = write_post(r, 0, 0, 0, key, in->platform, in->chat, in->thread, lang,
 						a.v[i].persona_id, a.v[i].text, now, err);
 		}
 		xio_actions_release(&a);
@@ -614,7 +621,7 @@ static int answer_idle(struct xio_runner *r, const struct xio_inbound *in,
 	if (!text)
 		return xio_err_set(err, XIO_ENOMEM, "out of memory");
 	snprintf(key, sizeof(key), "in:%s:0", in->msg_id);
-	rc = write_post(r, 0, 0, key, in->platform, in->chat, in->thread, lang,
+	rc = write_post(r, 0, 0, 0, key, in->platform, in->chat, in->thread, lang,
 			mod ? mod->id : "moderator", text, now, err);
 	free(text);
 	return rc;

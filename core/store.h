@@ -49,8 +49,13 @@ struct xio_message_row {
 	char *persona_id;     /* persona id for bot lines, else NULL */
 	char *text;
 	char *platform_id;    /* platform message id, or NULL */
+	int64_t reply_to;     /* id of the line this one answers; 0 = none;
+			       * XIO_MSG_REPLY_LAST when appending: the
+			       * consilium's latest line at that moment */
 	int64_t created_at;
 };
+
+#define XIO_MSG_REPLY_LAST (-1)
 
 enum xio_outbox_state {
 	XIO_OUTBOX_PENDING = 0, /* not yet tried, or waiting for next_try_at */
@@ -348,7 +353,7 @@ struct xio_store {
 };
 
 /* The schema version this build migrates to. */
-#define XIO_STORE_SCHEMA_VERSION 10
+#define XIO_STORE_SCHEMA_VERSION 11
 
 /*
  * Opens (creating if needed) the SQLite store at path, in WAL mode with

@@ -221,6 +221,10 @@ static const char *const migrations[] = {
 	"     AND e.type = 'artifact'\n"
 	"     AND CASE WHEN json_valid(e.data) THEN json_extract(e.data, '$.status') END = 'approved'),\n"
 	"  updated_at) WHERE status = 'approved';\n",
+
+	/* 11: the reply chain of the transcript: the line each one answers
+	 * (lines written before it have none). */
+	"ALTER TABLE messages ADD COLUMN reply_to INTEGER;\n",
 };
 
 /* Migrations that rebuild what an older build created, run only on a
@@ -316,8 +320,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CONS_IDS_ALL] = "SELECT id FROM consiliums ORDER BY id",
 	[S_CONS_IDS_OPEN] = "SELECT id FROM consiliums WHERE phase<>'closed' ORDER BY id",
 	[S_CONS_NEXT_WAKE] = "SELECT wake_at, id FROM consiliums WHERE wake_at > 0 ORDER BY wake_at LIMIT 1",
-	[S_MSG_APPEND] = "INSERT INTO messages(consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at) VALUES(?,?,?,?,?,?,?,?)",
-	[S_MSG_LIST] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at FROM messages WHERE consilium_id=? ORDER BY id",
+	[S_MSG_APPEND] = "INSERT INTO messages(consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at, reply_to) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,CASE WHEN ?9 < 0 THEN (SELECT max(id) FROM messages WHERE consilium_id=?1) ELSE NULLIF(?9, 0) END)",
+	[S_MSG_LIST] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at, reply_to FROM messages WHERE consilium_id=? ORDER BY id",
 	[S_ALIAS_PUT] = "INSERT INTO thread_alias(alias, target, created_at) VALUES(?,?,?) ON CONFLICT(alias) DO NOTHING",
 	[S_ALIAS_GET] = "SELECT target FROM thread_alias WHERE alias=?",
 	[S_PENDING_PUT] = "INSERT INTO inbound_pending(key, payload, received_at) VALUES(?,?,?) ON CONFLICT(key) DO NOTHING",
@@ -352,7 +356,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_AUDIT_APPEND] = "INSERT INTO audit(at, actor, action, consilium_id, detail) VALUES(?,?,?,?,?)",
 	[S_AUDIT_LIST] = "SELECT id, at, actor, action, consilium_id, detail FROM audit WHERE (?1<=0 OR consilium_id=?1) AND (?2 IS NULL OR actor=?2) AND at>=?3 AND (?4<=0 OR id<?4) ORDER BY id DESC LIMIT ?5",
 	[S_CONS_LIST] = "SELECT id, thread_key, workspace, question, phase, state, step, wake_at, created_at, updated_at FROM consiliums WHERE (?1 IS NULL OR thread_key=?1 OR substr(thread_key, 1, length(?1)+1)=?1||':') AND (?2 IS NULL OR phase=?2) AND updated_at>=?3 AND (?4<=0 OR id<?4) ORDER BY id DESC LIMIT ?5",
-	[S_MSG_PAGE] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at FROM messages WHERE consilium_id=? AND id>? ORDER BY id LIMIT ?",
+	[S_MSG_PAGE] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at, reply_to FROM messages WHERE consilium_id=? AND id>? ORDER BY id LIMIT ?",
 	[S_TASKS_LIST] = "SELECT t.id, t.consilium_id, t.idx, t.title, t.owner, t.due, t.priority, t.status, t.confidence FROM tasks t JOIN decisions d ON d.consilium_id = t.consilium_id AND d.status = 'approved' WHERE (?1 IS NULL OR t.owner=?1 COLLATE NOCASE) AND (?2 IS NULL OR t.status=?2) AND (?3<=0 OR t.id<?3) ORDER BY t.id DESC LIMIT ?4",
 	[S_DEC_SEARCH] = "SELECT f.consilium_id, d.workspace, f.question, f.decision, d.status, d.approved_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND d.status = 'approved' ORDER BY bm25(decisions_fts) LIMIT ?",
 	[S_LLM_CALL_PUT] = "INSERT INTO llm_calls(consilium_id, outbox_key, purpose, persona_id, model, outcome, error, prompt_tokens, completion_tokens, latency_ms, first_token_ms, overhead_ms, attempts, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -519,6 +523,7 @@ static int read_message(sqlite3_stmt *st, void *row)
 	m->text = col_text(st, 6);
 	m->platform_id = col_text(st, 7);
 	m->created_at = sqlite3_column_int64(st, 8);
+	m->reply_to = sqlite3_column_int64(st, 9);
 	return !m->author || !m->author_kind || !m->text;
 }
 
@@ -1002,6 +1007,7 @@ static int sqlite_message_append(void *impl, struct xio_message_row *m, struct x
 	bind_text(st, 6, m->text ? m->text : "");
 	bind_text(st, 7, m->platform_id);
 	sqlite3_bind_int64(st, 8, m->created_at);
+	sqlite3_bind_int64(st, 9, m->reply_to);
 	rc = step_done(s, st, err, "append message");
 	if (!rc)
 		m->id = sqlite3_last_insert_rowid(s->db);

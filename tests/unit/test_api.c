@@ -939,6 +939,28 @@ static void test_api(void **state)
 	assert_non_null(strstr(json_object_get_string(field(o, "items.1.text")), "Consilium opened"));
 	assert_non_null(strstr(json_object_get_string(field(o, "items.1.text")), "\n\nRound 1 of 3."));
 	assert_string_equal(json_object_get_string(field(o, "items.2.author")), "bob");
+	/* the reply chain: the opening command answers nothing, the
+	 * Moderator's opening answers it, bob answers the Moderator, and what
+	 * bob's step made the Moderator say answers bob */
+	assert_true(json_object_is_type(field(o, "items.0.reply_to"), json_type_null));
+	assert_int_equal(json_object_get_int64(field(o, "items.1.reply_to")),
+			 json_object_get_int64(field(o, "items.0.id")));
+	assert_int_equal(json_object_get_int64(field(o, "items.2.reply_to")),
+			 json_object_get_int64(field(o, "items.1.id")));
+	/* and every later line answers one before it */
+	{
+		json_object *list = field(o, "items");
+		size_t k;
+
+		for (k = 1; k < json_object_array_length(list); k++) {
+			json_object *it = json_object_array_get_idx(list, k), *rt, *id;
+
+			assert_true(json_object_object_get_ex(it, "reply_to", &rt));
+			assert_true(json_object_object_get_ex(it, "id", &id));
+			assert_true(json_object_is_type(rt, json_type_int));
+			assert_true(json_object_get_int64(rt) < json_object_get_int64(id));
+		}
+	}
 	json_object_put(o);
 
 	/* commands move the consilium, through the runner */
