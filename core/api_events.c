@@ -4,6 +4,7 @@
  */
 #include "api_events.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,7 +232,8 @@ int xio_api_audit(struct xio_store *store, int in_tx, int64_t now, const char *a
 	return xio_store_commit(store, err);
 }
 
-/* The audit line of a command typed in a thread. */
+/* The audit line of a command typed in a thread; a START event is the
+ * /consilium that opened c, its text the question. */
 static int audit_command(struct xio_store *store, struct xio_log *log,
 			 const struct xio_consilium *c, const struct xio_event *ev, int64_t now,
 			 struct xio_err *err)
@@ -245,7 +247,12 @@ static int audit_command(struct xio_store *store, struct xio_log *log,
 	if (!d)
 		return xio_err_set(err, XIO_ENOMEM, "out of memory");
 	name[0] = '\0';
-	xio_command_parse(ev->text ? ev->text : "", name, sizeof(name), &args, &unknown);
+	if (ev->kind == XIO_EV_START) {
+		snprintf(name, sizeof(name), "consilium");
+		args = ev->text ? ev->text : "";
+	} else {
+		xio_command_parse(ev->text ? ev->text : "", name, sizeof(name), &args, &unknown);
+	}
 	/* A user may paste anything after /amend: the log's filter takes out
 	 * configured secrets and credential shapes before it is kept. */
 	safe = log ? xio_log_redact(log, args) : strdup(args);
@@ -288,7 +295,7 @@ int xio_api_record_step(struct xio_store *store, struct xio_log *log,
 		    !str_eq(before->waiting_for, c->waiting_for) ||
 		    !str_eq(before->outcome, c->outcome)))
 		rc = put_event(store, c->id, "run_status", run_status(c), now, err);
-	if (!rc && ev->kind == XIO_EV_COMMAND)
+	if (!rc && (ev->kind == XIO_EV_COMMAND || ev->kind == XIO_EV_START))
 		rc = audit_command(store, log, c, ev, now, err);
 	for (i = 0; !rc && i < a->n; i++) {
 		json_object *d;

@@ -344,6 +344,7 @@ static void client(struct fx *fx)
 	req(fx, "audit", "AuditPage", "GET", "/api/audit?actor=api", TOKEN, NULL);
 	req(fx, "audit named", "AuditPage", "GET", "/api/audit?consilium=1&actor=panel", TOKEN, NULL);
 	req(fx, "audit bad", "Error", "GET", "/api/audit?consilium=-1", TOKEN, NULL);
+	req(fx, "audit opening", "AuditPage", "GET", "/api/audit?consilium=1&actor=alice", TOKEN, NULL);
 	req(fx, "panel pause", "ConsiliumSummary", "POST", "/api/consiliums/2/commands",
 	    "panel-secret", "{\"command\":\"pause\"}");
 	req(fx, "audit named after", "AuditPage", "GET", "/api/audit?actor=panel", TOKEN, NULL);
@@ -1079,6 +1080,10 @@ static void test_api(void **state)
 	assert_int_equal(items(o), 0);
 	json_object_put(o);
 	json_object_put(body(&fx, "audit bad", 400));
+	/* who opened a consilium is on record, as any command is */
+	o = body(&fx, "audit opening", 200);
+	assert_non_null(strstr(json_object_to_json_string(o), "\"command\": \"consilium\""));
+	json_object_put(o);
 	json_object_put(body(&fx, "panel pause", 200));
 	o = body(&fx, "audit named after", 200);
 	assert_true(items(o) >= 2); /* the chat command line and the API call */
