@@ -15,6 +15,9 @@ static void run(struct xio_cmd_ctx *x)
 	if (!x->c->outcome)
 		x->out->oom = 1;
 	x->c->paused = 0;
+	/* a draft left behind is dead: its record and the stream say so */
+	if (x->c->decision)
+		engine_act(x->out, XIO_ACT_RECORD, NULL, NULL, "stopped");
 	engine_say(x, XIO_ROLE_MODERATOR, "cmd.stop.done", "name", x->author, NULL);
 }
 

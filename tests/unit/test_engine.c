@@ -262,8 +262,28 @@ static void test_pause_resume_stop(void **state)
 	ev(f, XIO_EV_COMMAND, "Bob", "/stop");
 	assert_int_equal(f->c->phase, XIO_PHASE_CLOSED);
 	assert_string_equal(f->c->outcome, "stopped");
+	assert_false(has_action(f, XIO_ACT_RECORD)); /* no draft to mark */
 	ev(f, XIO_EV_COMMAND, "Bob", "/stop");
 	assert_true(posted(f, "already closed"));
+}
+
+/* A draft a /stop leaves behind is recorded as stopped, not left a draft. */
+static void test_stop_marks_the_draft(void **state)
+{
+	struct fx *f = *state;
+	size_t i;
+	int stopped = 0;
+
+	start(f, "Q?");
+	ev(f, XIO_EV_COMMAND, "Alice", "/decide");
+	decide_ready(f);
+	assert_int_equal(f->c->phase, XIO_PHASE_APPROVAL);
+	ev(f, XIO_EV_COMMAND, "Bob", "/stop");
+	assert_int_equal(f->c->phase, XIO_PHASE_CLOSED);
+	for (i = 0; i < f->a.n; i++)
+		if (f->a.v[i].kind == XIO_ACT_RECORD && !strcmp(f->a.v[i].status, "stopped"))
+			stopped = 1;
+	assert_true(stopped);
 }
 
 static void test_timers(void **state)
@@ -636,6 +656,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_approval_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_orders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_marks_the_draft, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amend, setup, teardown),
