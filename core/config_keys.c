@@ -183,7 +183,7 @@ static const struct xio_config_key keys[] = {
 	CFG_STR("notion.properties.task.due", "Due", XIO_CFG_F_NONE,
 		"Tasks database: date property for the due date (\"\" = not written)"),
 	CFG_STR("notion.properties.task.priority", "Priority", XIO_CFG_F_NONE,
-		"Tasks database: select or status property for low/medium/high (\"\" = not written)"),
+		"Tasks database: select property for low/medium/high (\"\" = not written)"),
 	CFG_STR("notion.properties.task.status", "Status", XIO_CFG_F_NONE,
 		"Tasks database: select or status property for the task's status (\"\" = not written)"),
 	CFG_STR("notion.properties.task.confidence", "Confidence", XIO_CFG_F_NONE,

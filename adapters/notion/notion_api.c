@@ -33,7 +33,9 @@ const struct xio_notion_field_info xio_notion_fields[XIO_NOTION_NFIELDS] = {
 	[XIO_NOTION_T_OWNER] = { "task.owner", "Owner", { "people" }, 0 },
 	[XIO_NOTION_T_OWNER_TEXT] = { "task.owner_text", "Owner name", { "rich_text" }, 0 },
 	[XIO_NOTION_T_DUE] = { "task.due", "Due", { "date" }, 0 },
-	[XIO_NOTION_T_PRIORITY] = { "task.priority", "Priority", { "select", "status" }, 0 },
+	/* not status: Notion's status options are workflow states, and a
+	 * priority written there would land on one of them */
+	[XIO_NOTION_T_PRIORITY] = { "task.priority", "Priority", { "select" }, 0 },
 	[XIO_NOTION_T_STATUS] = { "task.status", "Status", { "select", "status" }, 0 },
 	[XIO_NOTION_T_CONFIDENCE] = { "task.confidence", "Confidence", { "number" }, 0 },
 	[XIO_NOTION_T_SOURCE] = { "task.source", "Source", { "rich_text" }, 0 },
