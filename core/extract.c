@@ -712,15 +712,24 @@ static int push(json_object *arr, json_object *o)
 	return 0;
 }
 
+/* A decision's text, and the reason it gives ("..., because it lets us roll
+ * back") as its rationale. */
 static int add_decision(struct ex *x, size_t s, size_t e, const char *orig, double conf)
 {
 	const unsigned char *t = (const unsigned char *)orig;
 	json_object *o;
-	size_t l;
+	size_t l, rs = e, re = e, pos, len;
 
 	if ((l = match_at(x, skip_spaces(x, s, e), e, xio_extract_lex_decision_label)) &&
 	    orig == x->orig)
 		s = skip_spaces(x, s, e) + l;
+	/* positions are the folded text's, which match orig's only when orig
+	 * is the message itself */
+	if (orig == x->orig && find(x, s, e, xio_extract_lex_because, &pos, &len)) {
+		rs = pos + len;
+		e = pos;
+		trim_punct(t, &rs, &re);
+	}
 	trim_punct(t, &s, &e);
 	if (e <= s)
 		return 0;
@@ -729,7 +738,8 @@ static int add_decision(struct ex *x, size_t s, size_t e, const char *orig, doub
 		return XIO_ENOMEM;
 	if (json_object_object_add(o, "text", jstr(orig + s, e - s)) ||
 	    json_object_object_add(o, "author", x->author ? json_object_new_string(x->author) : NULL) ||
-	    json_object_object_add(o, "confidence", conf_json(conf))) {
+	    json_object_object_add(o, "confidence", conf_json(conf)) ||
+	    (re > rs && json_object_object_add(o, "rationale", jstr(orig + rs, re - rs)))) {
 		json_object_put(o);
 		return XIO_ENOMEM;
 	}

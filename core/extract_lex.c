@@ -27,6 +27,11 @@ const char *const xio_extract_lex_decision[] = {
 	"делаем так:", "утвердили", NULL
 };
 
+const char *const xio_extract_lex_because[] = {
+	"because", "given that", "so that", "in order to", "потому что", "так как", "поскольку",
+	"из-за того, что", "из-за того что", ", чтобы", "ведь", NULL
+};
+
 const char *const xio_extract_lex_decision_past[] = {
 	"last year", "last month", "last quarter", "last time", "years ago", "back then",
 	"in the past", "previously", "was a mistake", "в прошлом году", "в прошлом месяце",

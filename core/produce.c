@@ -4,6 +4,7 @@
 #include "produce.h"
 #include "extract.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,9 +91,10 @@ static const char *str_or(json_object *o, const char *k, const char *dflt)
 /*
  * Extractor output -> schema-shaped decision log.  The decision is the one
  * that stands (xio_extract_final_decision), not every decision sentence
- * glued together; the others — superseded, or weaker ones said after it —
- * are kept in the rationale under other_label, for the humans who approve
- * the draft to see.
+ * glued together; its rationale is the reason said with it ("because
+ * ..."), and the other decisions — superseded, or weaker ones said after
+ * it — follow there under other_label, for the humans who approve the
+ * draft to see.
  */
 static json_object *make_log(const struct xio_consilium *c, json_object *ex, const char *no_decision,
 			     const char *other_label)
@@ -101,19 +103,27 @@ static json_object *make_log(const struct xio_consilium *c, json_object *ex, con
 	json_object *alts = json_object_new_array(), *risks = json_object_new_array();
 	struct xio_buf r;
 	const char *decision = NULL;
-	int pick = xio_extract_final_decision(decisions);
+	int pick = xio_extract_final_decision(decisions), other;
 	size_t i, n;
 
 	xio_buf_init(&r, 7900);
 	n = decisions ? json_object_array_length(decisions) : 0;
-	if (pick >= 0)
-		decision = str_or(json_object_array_get_idx(decisions, (size_t)pick), "text", "");
-	for (i = 0; i < n; i++) {
+	if (pick >= 0) {
+		json_object *d = json_object_array_get_idx(decisions, (size_t)pick);
+		const char *why = str_or(d, "rationale", "");
+
+		decision = str_or(d, "text", "");
+		/* capitalised, as a sentence of its own */
+		if (*why && xio_buf_printf(&r, "%c%s.", toupper((unsigned char)*why), why + 1))
+			n = 0;
+	}
+	for (i = 0, other = 0; i < n; i++) {
 		const char *t = str_or(json_object_array_get_idx(decisions, i), "text", "");
 
 		if ((int)i == pick || !*t)
 			continue;
-		if (r.len ? xio_buf_printf(&r, "; %s", t) : xio_buf_printf(&r, "%s: %s", other_label, t))
+		if (other++ ? xio_buf_printf(&r, "; %s", t)
+			    : xio_buf_printf(&r, "%s%s: %s", r.len ? " " : "", other_label, t))
 			break;
 	}
 	json_object_object_add(log, "question", json_object_new_string(c->question ? c->question : ""));

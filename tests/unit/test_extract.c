@@ -704,6 +704,37 @@ static void test_final_decision(void **state)
 	assert_int_equal(xio_extract_final_decision(NULL), -1);
 }
 
+/* The reason said with a decision is its rationale, not part of it. */
+static void test_rationale(void **state)
+{
+	static const struct {
+		const char *tr, *text, *why;
+	} cases[] = {
+		{ "Ann: We decided to go with dual-write for a month because it lets us roll back.",
+		  "We decided to go with dual-write for a month", "it lets us roll back" },
+		{ "Аня: Решили делать двойную запись, потому что так можно откатиться.",
+		  "Решили делать двойную запись", "так можно откатиться" },
+		{ "Аня: Договорились переехать в марте, чтобы успеть до аудита.",
+		  "Договорились переехать в марте", "успеть до аудита" },
+		{ "Bob: We decided to ship on Monday.", "We decided to ship on Monday", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_object *out = run_text(cases[i].tr, WED, "UTC", NULL), *d;
+
+		d = get(out, "decisions", 0);
+		assert_non_null(d);
+		assert_string_equal(str_or_null(d, "text"), cases[i].text);
+		if (cases[i].why)
+			assert_string_equal(str_or_null(d, "rationale"), cases[i].why);
+		else
+			assert_null(str_or_null(d, "rationale"));
+		json_object_put(out);
+	}
+}
+
 static void test_lang(void **state)
 {
 	json_object *out, *arr;
@@ -838,6 +869,7 @@ int main(void)
 		cmocka_unit_test(test_confidence_guessed_owner),
 		cmocka_unit_test(test_source_and_shape),
 		cmocka_unit_test(test_final_decision),
+		cmocka_unit_test(test_rationale),
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_transcript),
