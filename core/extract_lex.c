@@ -160,7 +160,13 @@ const char *const xio_extract_lex_self_not[] = {
 	"i'll think", "i will think", "i'll let you know", "i'll see", "i will see",
 	"let me think", "let me know", "let me check if", "я думаю", "я считаю",
 	"я предлагаю", "я говорю", "я хочу", "я знаю", "я понимаю", "я вижу",
-	"я помню", "я боюсь", "я полагаю", "я сомневаюсь", "я прошу", "подумаю", NULL
+	"я помню", "я боюсь", "я полагаю", "я сомневаюсь", "я прошу", "подумаю",
+	/* where one will be, not work one takes on */
+	"i'll be on vacation", "i will be on vacation", "i'll be on leave", "i'll be out",
+	"i will be out", "i'll be away", "i will be away", "i'll be off", "i'm off",
+	"i'm going to lunch", "i am going to lunch", "i'm going home", "i'll be back",
+	"буду в отпуске", "буду на больничном", "буду в отъезде", "иду на обед", "ухожу домой",
+	"буду на связи", NULL
 };
 
 const char *const xio_extract_lex_agent_after[] = {
