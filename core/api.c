@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "api_events.h"
+#include "decision.h"
 #include "resource.h"
 
 #define LIMIT_DEFAULT 50
@@ -1103,7 +1104,7 @@ static void get_tasks(struct call *c)
 		json_object_object_add(o, "due", jstr(t[i].due));
 		json_object_object_add(o, "priority", json_object_new_string(t[i].priority ? t[i].priority : ""));
 		json_object_object_add(o, "status", json_object_new_string(t[i].status ? t[i].status : ""));
-		json_object_object_add(o, "confidence", json_object_new_double(t[i].confidence));
+		json_object_object_add(o, "confidence", xio_confidence_json(t[i].confidence));
 		json_object_array_add(items, o);
 	}
 	reply_obj(c, 200, page(items, n, f.limit, n ? t[n - 1].id : 0));

@@ -257,7 +257,7 @@ json_object *xio_task_to_json(const struct xio_task *t)
 		    : json_object_object_add(o, "due", NULL) != 0) ||
 	    add_str(o, "priority", xio_task_priority_name(t->priority)) ||
 	    add_str(o, "status", xio_task_status_name(t->status)) ||
-	    add_obj(o, "confidence", json_object_new_double(t->confidence)) ||
+	    add_obj(o, "confidence", xio_confidence_json(t->confidence)) ||
 	    add_str(o, "source_message", t->source_message)) {
 		json_object_put(o);
 		return NULL;
@@ -613,4 +613,12 @@ int xio_tasks_from_json(struct xio_task **out, size_t *n, json_object *arr,
 	*out = tasks;
 	*n = len;
 	return 0;
+}
+
+json_object *xio_confidence_json(double c)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%.2f", c);
+	return json_object_new_double_s(c, b);
 }

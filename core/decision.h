@@ -141,6 +141,13 @@ int xio_tasks_from_json(struct xio_task **out, size_t *n, json_object *arr,
 /* Returns "draft"/"approved"/"amended", "low"/..., "open"/... as in JSON. */
 const char *xio_decision_status_name(enum xio_decision_status s);
 const char *xio_task_priority_name(enum xio_task_priority p);
+
+/*
+ * A confidence (0..1) as a JSON number written with two decimals: 0.85, not
+ * json-c's 0.84999999999999998.  Caller owns the result; NULL when out of
+ * memory.
+ */
+json_object *xio_confidence_json(double c);
 const char *xio_task_status_name(enum xio_task_status s);
 
 #endif

@@ -18,6 +18,7 @@
  */
 #include "extract.h"
 #include "extract_int.h"
+#include "decision.h"
 #include "buf.h"
 #include "dates.h"
 
@@ -695,14 +696,6 @@ static json_object *jstr(const char *s, size_t n)
 }
 
 /* A confidence printed with two decimals, not as 0.65000000000000002. */
-static json_object *conf_json(double c)
-{
-	char b[16];
-
-	snprintf(b, sizeof(b), "%.2f", c);
-	return json_object_new_double_s(c, b);
-}
-
 static int push(json_object *arr, json_object *o)
 {
 	if (!o || json_object_array_add(arr, o)) {
@@ -738,7 +731,7 @@ static int add_decision(struct ex *x, size_t s, size_t e, const char *orig, doub
 		return XIO_ENOMEM;
 	if (json_object_object_add(o, "text", jstr(orig + s, e - s)) ||
 	    json_object_object_add(o, "author", x->author ? json_object_new_string(x->author) : NULL) ||
-	    json_object_object_add(o, "confidence", conf_json(conf)) ||
+	    json_object_object_add(o, "confidence", xio_confidence_json(conf)) ||
 	    (re > rs && json_object_object_add(o, "rationale", jstr(orig + rs, re - rs)))) {
 		json_object_put(o);
 		return XIO_ENOMEM;
@@ -1873,7 +1866,7 @@ static json_object *task_json(const struct ex *x, const struct task *tk)
 	    json_object_object_add(o, "owner", tk->owner ? json_object_new_string(tk->owner) : NULL) ||
 	    json_object_object_add(o, "due", tk->has_due && due[0] ? json_object_new_string(due) : NULL) ||
 	    json_object_object_add(o, "priority", json_object_new_string(prio_names[prio])) ||
-	    json_object_object_add(o, "confidence", conf_json(conf)) ||
+	    json_object_object_add(o, "confidence", xio_confidence_json(conf)) ||
 	    json_object_object_add(o, "source", json_object_new_string(id))) {
 		json_object_put(o);
 		return NULL;

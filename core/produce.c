@@ -2,6 +2,7 @@
  * produce.c — the decision draft from the transcript, validated, fed back.
  */
 #include "produce.h"
+#include "decision.h"
 #include "extract.h"
 
 #include <ctype.h>
@@ -180,7 +181,7 @@ static json_object *make_tasks(json_object *ex)
 		json_object_object_add(o, "priority", json_object_new_string(str_or(t, "priority", "medium")));
 		json_object_object_add(o, "status", json_object_new_string("open"));
 		json_object_object_add(o, "confidence",
-				       json_object_new_double(conf ? json_object_get_double(conf) : 0.5));
+				       xio_confidence_json(conf ? json_object_get_double(conf) : 0.5));
 		if (src)
 			json_object_object_add(o, "source_message",
 					       json_object_new_string(json_object_get_string(src)));

@@ -136,7 +136,7 @@ static int write_post(struct xio_runner *r, int64_t cid, int64_t step, int64_t r
 	return rc;
 }
 
-int xio_runner_post(struct xio_runner *r, const struct xio_thread_ref *t, const char *persona_id,
+int xio_runner_post(struct xio_runner *r, const struct xio_post_target *t, const char *persona_id,
 		    const char *text, const char *key, int64_t now, struct xio_err *err)
 {
 	return write_post(r, t->consilium_id, 0, 0, key, t->platform, t->chat, t->thread, t->lang,

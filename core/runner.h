@@ -43,7 +43,7 @@ struct xio_runner {
 
 /* Where a bot message goes: the consilium (0 = none, nothing is added to a
  * transcript) and its platform address.  Strings borrowed. */
-struct xio_thread_ref {
+struct xio_post_target {
 	int64_t consilium_id;
 	const char *platform, *chat, *thread;
 	const char *lang;
@@ -104,7 +104,7 @@ int xio_runner_all_wait_for_humans(struct xio_runner *r);
  * existing key is not written twice).  Returns 0 or a negative code with err;
  * the caller rolls back on error.
  */
-int xio_runner_post(struct xio_runner *r, const struct xio_thread_ref *t, const char *persona_id,
+int xio_runner_post(struct xio_runner *r, const struct xio_post_target *t, const char *persona_id,
 		    const char *text, const char *key, int64_t now, struct xio_err *err);
 
 /*

@@ -462,7 +462,7 @@ static int flush_group(struct xio_sched *s, struct group *g, int64_t first_id, i
 	const struct xio_persona *scribe = xio_personas_by_role(s->runner->eng->personas,
 								XIO_ROLE_SCRIBE);
 	const struct xio_i18n *t = s->runner->eng->i18n;
-	struct xio_thread_ref ref = { 0 };
+	struct xio_post_target ref = { 0 };
 	struct xio_buf msg;
 	char key[64], more[24];
 	const char *lang;

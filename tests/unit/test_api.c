@@ -1065,6 +1065,10 @@ static void test_api(void **state)
 	json_object_put(o);
 	o = body(&fx, "tasks owner", 200);
 	assert_int_equal(items(o), 1);
+	/* a confidence reads as written, two decimals: not 0.84999999999999998 */
+	assert_non_null(strstr(get(&fx, "tasks owner")->body, "\"confidence\":"));
+	assert_null(strstr(get(&fx, "tasks owner")->body, "9999"));
+	assert_null(strstr(get(&fx, "tasks owner")->body, "0000"));
 	assert_string_equal(json_object_get_string(field(o, "items.0.title")), "Plan cut-over");
 	json_object_put(o);
 	o = body(&fx, "audit", 200);
