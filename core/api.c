@@ -1075,6 +1075,18 @@ static void get_decisions(struct call *c)
 	xio_decision_hits_free(h, n);
 }
 
+/* A status tasks can have (decision.h's names), so a typo is a 400, not an
+ * empty list. */
+static int known_task_status(const char *s)
+{
+	int i;
+
+	for (i = XIO_TASK_OPEN; i <= XIO_TASK_CANCELLED; i++)
+		if (!strcmp(s, xio_task_status_name((enum xio_task_status)i)))
+			return 1;
+	return 0;
+}
+
 static void get_tasks(struct call *c)
 {
 	static const char *const allowed[] = { "owner", "status", "limit", "cursor", NULL };
@@ -1087,6 +1099,11 @@ static void get_tasks(struct call *c)
 	if (check_params(c, allowed) || param_text(c, "owner", 200, &f.owner) ||
 	    param_text(c, "status", 40, &f.status) || page_params(c, &f.limit, &f.before_id))
 		return;
+	if (f.status && !known_task_status(f.status)) {
+		reply_error(c, 400, "query parameter 'status' must be one of open, done, snoozed, "
+			    "cancelled");
+		return;
+	}
 	if (c->api->store->ops->tasks_list(c->api->store->impl, &f, &t, &n, &err)) {
 		reply_store_error(c, &err);
 		return;

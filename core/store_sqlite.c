@@ -10,6 +10,7 @@
  */
 #include "store.h"
 #include "clock.h"
+#include "dates.h"
 #include "store_ckpt.h"
 
 #include <ctype.h>
@@ -357,7 +358,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_AUDIT_LIST] = "SELECT id, at, actor, action, consilium_id, detail FROM audit WHERE (?1<=0 OR consilium_id=?1) AND (?2 IS NULL OR actor=?2) AND at>=?3 AND (?4<=0 OR id<?4) ORDER BY id DESC LIMIT ?5",
 	[S_CONS_LIST] = "SELECT id, thread_key, workspace, question, phase, state, step, wake_at, created_at, updated_at FROM consiliums WHERE (?1 IS NULL OR thread_key=?1 OR substr(thread_key, 1, length(?1)+1)=?1||':') AND (?2 IS NULL OR phase=?2) AND updated_at>=?3 AND (?4<=0 OR id<?4) ORDER BY id DESC LIMIT ?5",
 	[S_MSG_PAGE] = "SELECT id, consilium_id, step, author, author_kind, persona_id, text, platform_id, created_at, reply_to FROM messages WHERE consilium_id=? AND id>? ORDER BY id LIMIT ?",
-	[S_TASKS_LIST] = "SELECT t.id, t.consilium_id, t.idx, t.title, t.owner, t.due, t.priority, t.status, t.confidence FROM tasks t JOIN decisions d ON d.consilium_id = t.consilium_id AND d.status = 'approved' WHERE (?1 IS NULL OR t.owner=?1 COLLATE NOCASE) AND (?2 IS NULL OR t.status=?2) AND (?3<=0 OR t.id<?3) ORDER BY t.id DESC LIMIT ?4",
+	[S_TASKS_LIST] = "SELECT t.id, t.consilium_id, t.idx, t.title, t.owner, t.due, t.priority, t.status, t.confidence FROM tasks t JOIN decisions d ON d.consilium_id = t.consilium_id AND d.status = 'approved' WHERE (?1 IS NULL OR t.owner=?1 COLLATE XIO_FOLD) AND (?2 IS NULL OR t.status=?2) AND (?3<=0 OR t.id<?3) ORDER BY t.id DESC LIMIT ?4",
 	[S_DEC_SEARCH] = "SELECT f.consilium_id, d.workspace, f.question, f.decision, d.status, d.approved_at FROM decisions_fts f JOIN decisions d ON d.consilium_id = f.consilium_id WHERE decisions_fts MATCH ? AND d.status = 'approved' ORDER BY bm25(decisions_fts) LIMIT ?",
 	[S_LLM_CALL_PUT] = "INSERT INTO llm_calls(consilium_id, outbox_key, purpose, persona_id, model, outcome, error, prompt_tokens, completion_tokens, latency_ms, first_token_ms, overhead_ms, attempts, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_LLM_SUMMARY_GET] = "SELECT text, upto_message_id FROM llm_summaries WHERE consilium_id=?",
@@ -1929,6 +1930,35 @@ static void free_tasks(void *v, size_t n)
 	xio_task_rows_free(v, n);
 }
 
+/* Collation XIO_FOLD: equal when equal but for case, Cyrillic included
+ * (NOCASE folds ASCII only, and owners are often Russian names). */
+static int fold_cmp(void *ud, int n1, const void *a, int n2, const void *b)
+{
+	char s1[256], s2[256], *f1 = s1, *f2 = s2;
+	int rc;
+
+	(void)ud;
+	if ((size_t)n1 >= sizeof(s1))
+		f1 = malloc((size_t)n1 + 1);
+	if ((size_t)n2 >= sizeof(s2))
+		f2 = malloc((size_t)n2 + 1);
+	if (!f1 || !f2) {
+		/* out of memory: compare as written rather than fail the query */
+		rc = memcmp(a, b, (size_t)(n1 < n2 ? n1 : n2));
+		rc = rc ? rc : n1 - n2;
+	} else {
+		xio_dates_fold(f1, a, (size_t)n1);
+		xio_dates_fold(f2, b, (size_t)n2);
+		rc = memcmp(f1, f2, (size_t)(n1 < n2 ? n1 : n2));
+		rc = rc ? rc : n1 - n2;
+	}
+	if (f1 != s1)
+		free(f1);
+	if (f2 != s2)
+		free(f2);
+	return rc;
+}
+
 static int sqlite_tasks_list(void *impl, const struct xio_list_filter *f,
 			     struct xio_task_row **out, size_t *n, struct xio_err *err)
 {
@@ -2329,6 +2359,11 @@ int xio_store_open_sqlite(struct xio_store *out, const char *path,
 	}
 	sqlite3_busy_timeout(s->db, busy_timeout_ms);
 	sqlite3_extended_result_codes(s->db, 0);
+	if (sqlite3_create_collation_v2(s->db, "XIO_FOLD", SQLITE_UTF8, NULL, fold_cmp, NULL) !=
+	    SQLITE_OK) {
+		rc = xio_err_set(err, XIO_ENOMEM, "store %s: out of memory", path);
+		goto fail;
+	}
 	/* journal_mode answers with a row; a file that is not a database fails
 	 * here with "file is not a database". */
 	/* Checkpoints: see wal_hook.  journal_size_limit bounds the WAL file

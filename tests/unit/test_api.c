@@ -341,6 +341,8 @@ static void client(struct fx *fx)
 	req(fx, "search no q", "Error", "GET", "/api/decisions", TOKEN, NULL);
 	req(fx, "tasks", "TaskPage", "GET", "/api/tasks", TOKEN, NULL);
 	req(fx, "tasks owner", "TaskPage", "GET", "/api/tasks?owner=ALICE&status=open", TOKEN, NULL);
+	req(fx, "tasks owner ru", "TaskPage", "GET", "/api/tasks?owner=%D0%B1%D0%BE%D0%B1", TOKEN, NULL);
+	req(fx, "tasks bad status", "Error", "GET", "/api/tasks?status=OPEN", TOKEN, NULL);
 	req(fx, "audit", "AuditPage", "GET", "/api/audit?actor=api", TOKEN, NULL);
 	req(fx, "audit named", "AuditPage", "GET", "/api/audit?consilium=1&actor=panel", TOKEN, NULL);
 	req(fx, "audit bad", "Error", "GET", "/api/audit?consilium=-1", TOKEN, NULL);
@@ -624,7 +626,9 @@ static void fx_init(struct fx *fx, void (*client_fn)(struct fx *fx), size_t ws_m
 		"{\"question\":\"Rename the product?\",\"decision\":\"Move billing to Postgres\","
 		"\"rationale\":\"postgres replication\"}",
 		"[{\"title\":\"Plan cut-over\",\"owner\":\"alice\",\"due\":\"2030-01-01\","
-		"\"priority\":\"high\",\"confidence\":0.8}]", 1000, &err), 0);
+		"\"priority\":\"high\",\"confidence\":0.8},"
+		"{\"title\":\"Проверить выгрузки\",\"owner\":\"Боб\",\"due\":null,"
+		"\"priority\":\"low\",\"confidence\":0.5}]", 1000, &err), 0);
 
 	named = json_tokener_parse("[\"panel=panel-secret\"]");
 	ao.loop = &fx->loop.uv;
@@ -1061,7 +1065,15 @@ static void test_api(void **state)
 	json_object_put(o);
 	json_object_put(body(&fx, "search no q", 400));
 	o = body(&fx, "tasks", 200);
+	assert_int_equal(items(o), 2);
+	json_object_put(o);
+	/* owner matches whatever the case, in Cyrillic too ("боб" is "Боб") */
+	o = body(&fx, "tasks owner ru", 200);
 	assert_int_equal(items(o), 1);
+	assert_string_equal(json_object_get_string(field(o, "items.0.owner")), "Боб");
+	json_object_put(o);
+	o = body(&fx, "tasks bad status", 400);
+	assert_non_null(strstr(json_object_get_string(field(o, "error")), "open, done, snoozed"));
 	json_object_put(o);
 	o = body(&fx, "tasks owner", 200);
 	assert_int_equal(items(o), 1);
@@ -1234,7 +1246,7 @@ static void test_decisions(void **state)
 	assert_int_equal(items(o), 0);
 	json_object_put(o);
 	o = body(&fx, "all tasks", 200);
-	assert_int_equal(items(o), 2); /* consilium 2's and the fixture's consilium 3 */
+	assert_int_equal(items(o), 3); /* consilium 2's and the fixture's consilium 3's two */
 	json_object_put(o);
 	o = body(&fx, "search draft", 200);
 	assert_int_equal(items(o), 0);
