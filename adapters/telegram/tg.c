@@ -1114,6 +1114,7 @@ static void retry_later(struct xio_tg *tg, const char *what, const char *why)
 	xio_logf(tg->log, XIO_LOG_ERROR, "telegram", "%s: %s; retrying in %lld ms", what, why,
 		 (long long)tg->backoff_ms);
 	snprintf(tg->last_error, sizeof(tg->last_error), "%s: %s", what, why);
+	xio_counter_add(tg->m_retries, 1);
 	uv_timer_start(&tg->ctl_timer, ctl_timer_cb, (uint64_t)tg->backoff_ms, 0);
 }
 
@@ -1514,6 +1515,7 @@ int xio_tg_new(struct xio_tg **out, struct xio_loop *loop, struct xio_runner *ru
 	ho.max_per_host = 16;
 	ho.metrics = o->metrics;
 	ho.api = "telegram";
+	tg->m_retries = xio_http_retries_counter(o->metrics, "telegram");
 	rc = xio_http_client_new(&tg->http, loop, &ho, err);
 	if (rc)
 		goto fail;

@@ -90,6 +90,9 @@ struct xio_tg {
 	int64_t backoff_ms;
 	/* the failure behind backoff_ms, for /readyz */
 	char last_error[160];
+	/* xio_http_retries_total{api="telegram"}: the start-up and polling
+	 * calls this adapter sends again itself */
+	struct xio_counter *m_retries;
 	int64_t offset;
 	uint64_t poll_id;
 	int polling;

@@ -7,6 +7,7 @@ storm, several consiliums in one chat, a supergroup migration)."""
 import collections
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -293,6 +294,10 @@ def readiness(tmp):
         with open(xio.log) as f:
             check("not ready: telegram: not connected yet; getMe: 401 Unauthorized" in f.read(),
                   "the log does not say why telegram is not ready")
+        # the getMe the adapter sends again counts as a retry of the Bot API
+        with urllib.request.urlopen(f"http://127.0.0.1:{xio.http_port}/metrics", timeout=2) as r:
+            m = re.search(r'^xio_http_retries_total\{api="telegram"\} (\d+)', r.read().decode(), re.M)
+        check(m and int(m.group(1)) >= 1, "xio_http_retries_total{api=\"telegram\"} does not count getMe's retries")
         xio.stop()
         ok("/readyz answers 503 naming telegram while getMe is refused, the log says why")
         xio = Xio(tmp, fake, os.path.join(tmp, "ready.db"), name="ready-good").start()
