@@ -1194,7 +1194,8 @@ static void api_cb(struct xio_http_request *req, void *ud)
 	struct call c = { 0 };
 	const struct api_token *tok;
 	const char *method = xio_http_request_method(req);
-	int get = !strcmp(method, "GET");
+	/* the server answers a HEAD with the GET's headers and no body */
+	int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 
 	c.api = ud;
 	c.req = req;
@@ -1271,6 +1272,7 @@ static void api_cb(struct xio_http_request *req, void *ud)
 		reply_error(&c, 404, "no such API resource");
 		return;
 	}
+	xio_http_reply_header(req, "Allow", c.route == XIO_API_COMMANDS ? "POST" : "GET, HEAD");
 	reply_error(&c, 405, "method %s not allowed here", method);
 }
 

@@ -145,6 +145,7 @@ struct xio_http_request {
 	unsigned char *out;   /* LWS_PRE + body */
 	size_t out_len, out_off;
 	int headers_sent;
+	int head;            /* a HEAD request: the GET's headers, no body */
 };
 
 /* lws's per-connection data for the http protocol. */
@@ -411,12 +412,42 @@ static const struct http_route *route_find(const struct xio_http_server *srv,
 		if (score < 0)
 			continue;
 		*path_known = 1;
-		if (strcmp(srv->routes[i].method, method) || score <= best_score)
+		/* HEAD is GET without the body (RFC 9110 9.3.2) */
+		if ((strcmp(srv->routes[i].method, method) &&
+		     (strcmp(method, "HEAD") || strcmp(srv->routes[i].method, "GET"))) ||
+		    score <= best_score)
 			continue;
 		best = &srv->routes[i];
 		best_score = score;
 	}
 	return best;
+}
+
+/* Allow: the methods with a route at req's path (RFC 9110 15.5.6), GET
+ * bringing HEAD.  Best effort: out of memory, the 405 goes without it. */
+static void allow_header(const struct xio_http_server *srv, struct xio_http_request *req)
+{
+	struct xio_buf b;
+	size_t i, j;
+	int rc = 0;
+
+	xio_buf_init(&b, 0);
+	for (i = 0; i < XIO_ARRAY_LEN(method_names) && !rc; i++) {
+		const char *m = method_names[i];
+		int has = 0;
+
+		if (!m)
+			continue;
+		for (j = 0; j < srv->nroutes && !has; j++)
+			has = xio_http_route_match(srv->routes[j].path, req->path) >= 0 &&
+			      (!strcmp(srv->routes[j].method, m) ||
+			       (!strcmp(m, "HEAD") && !strcmp(srv->routes[j].method, "GET")));
+		if (has)
+			rc = xio_buf_printf(&b, "%s%s", b.len ? ", " : "", m);
+	}
+	if (!rc && b.len)
+		xio_http_reply_header(req, "Allow", b.data);
+	xio_buf_release(&b);
 }
 
 static int method_valid(const char *m)
@@ -701,11 +732,14 @@ static int on_http(struct xio_http_server *srv, struct http_pss *pss,
 		       "{\"error\":\"bad Content-Length\"}");
 		return 0;
 	}
+	req->head = !strcmp(req->method, "HEAD");
 	route = route_find(srv, req->method, req->path, &path_known);
 	if (!route) {
-		if (path_known)
+		if (path_known) {
+			allow_header(srv, req);
 			refuse(req, 405, "method not allowed",
 			       "{\"error\":\"method not allowed\"}");
+		}
 		else
 			refuse(req, 404, "no route", "{\"error\":\"not found\"}");
 		if (cl > DISCARD_MAX)
@@ -832,7 +866,7 @@ static int on_writeable(struct http_pss *pss, struct lws *wsi)
 		if (lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
 			goto out;
 		req->headers_sent = 1;
-		if (req->out_len) {
+		if (req->out_len && !req->head) {
 			lws_callback_on_writable(wsi);
 			rc = 0;
 			goto out;

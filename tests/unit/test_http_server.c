@@ -139,7 +139,9 @@ static void http_do(struct fx *fx, CURL *h, const char *method,
 		sl = curl_slist_append(sl, "Expect: 100-continue");
 	else
 		sl = curl_slist_append(sl, "Expect:"); /* see LOOP.md */
-	if (strcmp(method, "GET") && strcmp(method, "POST"))
+	if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	else if (strcmp(method, "GET") && strcmp(method, "POST"))
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	else if (!strcmp(method, "POST") && !body && !(flags & REQ_CHUNKED))
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "POST");
@@ -604,6 +606,9 @@ static void client_basics(struct fx *fx)
 	atomic_store(&fx->store_ready, 1);
 	http_do(fx, h, "GET", "/readyz", NULL, NULL, 0, 0);
 	http_do(fx, h, "GET", "/metrics", NULL, NULL, 0, 0);
+	http_do(fx, h, "HEAD", "/healthz", NULL, NULL, 0, 0);
+	/* the connection goes on after a HEAD: no body was owed */
+	http_do(fx, h, "GET", "/healthz", NULL, NULL, 0, 0);
 	curl_easy_cleanup(h);
 }
 
@@ -637,6 +642,7 @@ static void test_builtins_and_refusals(void **state)
 	assert_int_equal(fx->r[1].status, 404);
 	assert_string_equal(body_of(fx, 1), "{\"error\":\"not found\"}");
 	assert_int_equal(fx->r[2].status, 405);
+	assert_non_null(strstr(fx->r[2].headers.data, "Allow: GET, HEAD\r\n"));
 	assert_int_equal(fx->r[3].status, 200);
 	assert_int_equal(fx->r[4].status, 503);
 	assert_non_null(strstr(body_of(fx, 4), "\"not_ready\":[\"store\"]"));
@@ -653,6 +659,13 @@ static void test_builtins_and_refusals(void **state)
 			     NULL) == 3);
 	assert_true(prom_get(&doc, "xio_test_gauge", "n", "s599", NULL) == 599);
 	prom_doc_release(&doc);
+	/* HEAD: the GET's status and headers, no body */
+	assert_int_equal(fx->r[7].curl_rc, CURLE_OK);
+	assert_int_equal(fx->r[7].status, 200);
+	assert_non_null(strstr(fx->r[7].headers.data, "content-length: 2\r\n"));
+	assert_int_equal(fx->r[7].body.len, 0);
+	assert_int_equal(fx->r[8].status, 200);
+	assert_string_equal(body_of(fx, 8), "ok");
 
 	log = fx_log_text(fx);
 	assert_non_null(strstr(log, "\"status\":404"));
