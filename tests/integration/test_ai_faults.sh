@@ -16,7 +16,11 @@ out="$tmp/out.txt"
 fail() { echo "FAIL: $*"; echo "--- output:"; tail -n 40 "$out" 2>/dev/null; echo "--- log:"; tail -n 15 "$tmp/err.txt"; exit 1; }
 start_fake
 long=$(python3 -c 'print("Alice: " + "We have many constraints to weigh here. " * 40)')
-{ head -n 1 "$here/scripts/ai_en.txt"; echo "$long"; tail -n +3 "$here/scripts/ai_en.txt"; } >"$tmp/script.txt"
+# Alice states her decision, so that a draft of the rule-based extractor has
+# one to approve (/approve refuses a draft without a decision)
+{ head -n 1 "$here/scripts/ai_en.txt"; echo "$long"; tail -n +3 "$here/scripts/ai_en.txt"; } |
+  sed 's/the team knows Postgres\./the team knows Postgres. Let'"'"'s go with the replica./' >"$tmp/script.txt"
+grep -q "go with the replica" "$tmp/script.txt"
 n=0
 
 case_run() { # name faults-json expect-grep...

@@ -267,6 +267,28 @@ static void test_pause_resume_stop(void **state)
 	assert_true(posted(f, "already closed"));
 }
 
+/* A draft without a decision is not approved: it would be recorded, and
+ * recalled as a precedent, as "no decision". */
+static void test_approve_needs_a_decision(void **state)
+{
+	struct fx *f = *state;
+
+	start(f, "Q?");
+	ev(f, XIO_EV_COMMAND, "Alice", "/decide");
+	decide_ready(f);
+	assert_int_equal(f->c->phase, XIO_PHASE_APPROVAL);
+	json_object_object_add(f->c->decision, "decision", json_object_new_string(""));
+	ev(f, XIO_EV_COMMAND, "Bob", "/approve");
+	assert_int_equal(f->c->phase, XIO_PHASE_APPROVAL);
+	assert_true(f->a.refused);
+	assert_true(posted(f, "/amend decision"));
+	assert_false(has_action(f, XIO_ACT_RECORD));
+	ev(f, XIO_EV_COMMAND, "Bob", "/amend decision Go with B");
+	ev(f, XIO_EV_COMMAND, "Bob", "/approve");
+	assert_int_equal(f->c->phase, XIO_PHASE_CLOSED);
+	assert_string_equal(f->c->outcome, "approved");
+}
+
 /* A draft a /stop leaves behind is recorded as stopped, not left a draft. */
 static void test_stop_marks_the_draft(void **state)
 {
@@ -657,6 +679,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_orders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_marks_the_draft, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approve_needs_a_decision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_info_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amend, setup, teardown),
