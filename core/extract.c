@@ -601,6 +601,53 @@ static int trim_punct(const unsigned char *t, size_t *s, size_t *e)
  * (the date, the owner phrase), then strips leading modal/subject words and
  * fillers.  Returns a malloc'd string (maybe empty) or NULL when out of memory.
  */
+/* "миграцию схемы, сделаю": a last part that only says "I'll do it" is not
+ * the work; moves *fe before it. */
+static void trim_tail_pronoun(const char *f, size_t fs, size_t *fe)
+{
+	const char *const *w;
+	size_t c, p;
+
+	for (c = *fe; c > fs && f[c - 1] != ','; c--)
+		;
+	if (c <= fs + 1)
+		return;
+	for (p = c; p < *fe && f[p] == ' '; p++)
+		;
+	for (w = xio_extract_lex_pronoun_obj; *w; w++)
+		if (xio_extract_pat_match(f, *fe, p, *w) == *fe - p) {
+			*fe = c - 1;
+			return;
+		}
+}
+
+/* The title text[fs,fe) (folded as f), its Russian verb in the infinitive:
+ * "напишу план" -> "написать план", as an English title starts with the
+ * bare verb.  Caller frees; NULL when out of memory. */
+static char *ru_infinitive_title(const char *f, const char *text, size_t fs, size_t fe)
+{
+	size_t i, l;
+	char *out;
+
+	for (i = 0; xio_extract_lex_ru_infinitive[i][0]; i++) {
+		l = strlen(xio_extract_lex_ru_infinitive[i][0]);
+		if (fe - fs >= l && !memcmp(f + fs, xio_extract_lex_ru_infinitive[i][0], l) &&
+		    (fs + l == fe || !is_wc((unsigned char)f[fs + l]))) {
+			const char *inf = xio_extract_lex_ru_infinitive[i][1];
+			size_t il = strlen(inf), rest = fe - fs - l;
+
+			out = malloc(il + rest + 1);
+			if (out) {
+				memcpy(out, inf, il);
+				memcpy(out + il, text + fs + l, rest);
+				out[il + rest] = '\0';
+			}
+			return out;
+		}
+	}
+	return dup_range(text + fs, fe - fs);
+}
+
 static char *make_title(const struct ex *x, size_t s, size_t e, const size_t (*cut)[2],
 			size_t ncut)
 {
@@ -668,9 +715,10 @@ static char *make_title(const struct ex *x, size_t s, size_t e, const size_t (*c
 			}
 		}
 	} while (progress && fs < fe);
+	trim_tail_pronoun(fb, fs, &fe);
 	if (letters(fb, fs, fe) < 2)
 		fs = fe;
-	out = dup_range(b.data + fs, fe - fs);
+	out = ru_infinitive_title(fb, b.data, fs, fe);
 out:
 	free(fb);
 	xio_buf_release(&b);
@@ -1493,7 +1541,7 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 	struct mention m;
 	struct task *tk;
 	size_t ds = 0, de = 0, spos = 0, slen = 0, lpos = 0, llen = 0, tpos, tlen, opos, olen;
-	size_t cut[3][2];
+	size_t cut[5][2], ppos, plen;
 	size_t ncut = 0;
 	int has_due, has_m, prio, self, label, request, please, need, strong = 0, tentative = 0;
 	const struct mention *owner_m = NULL;
@@ -1680,6 +1728,17 @@ static int clause_task(struct ex *x, size_t ss, size_t se, size_t cs, size_t ce,
 		cut[ncut][1] = de;
 		ncut++;
 	}
+	/* "..., high priority", "Low priority: ...": the priority is a field */
+	if (find(x, cs, ce, xio_extract_lex_prio_low, &ppos, &plen) ||
+	    find(x, cs, ce, xio_extract_lex_prio_high, &ppos, &plen)) {
+		cut[ncut][0] = ppos;
+		cut[ncut][1] = ppos + plen;
+		ncut++;
+	}
+	/* "Note: I will order the hardware": what comes before the speaker's
+	 * own commitment is not the work */
+	if (owner_self && self && spos > cs && !label)
+		cs = spos;
 	title = make_title(x, cs, ce, (const size_t (*)[2])cut, ncut);
 	if (!title)
 		return XIO_ENOMEM;

@@ -16,7 +16,8 @@
 /* Each lexicon is a NULL-terminated list of phrases. */
 extern const char *const xio_extract_lex_decision_strong[]; /* "decision:", "we decided" */
 extern const char *const xio_extract_lex_decision[];        /* "agreed", "let's go with" */
-extern const char *const xio_extract_lex_because[];         /* "because": the reason follows */
+extern const char *const xio_extract_lex_because[];
+extern const char *const xio_extract_lex_ru_infinitive[][2]; /* "напишу" -> "написать" */         /* "because": the reason follows */
 extern const char *const xio_extract_lex_decision_past[];   /* "last year": not this decision */
 extern const char *const xio_extract_lex_decision_label[];  /* prefixes cut from the text */
 extern const char *const xio_extract_lex_agree_reply[];     /* "agreed", "+1", "договорились" */

@@ -75,10 +75,10 @@ static const struct ecase cases[] = {
 	  "2025-11-27", "medium"),
 	T("Анна: привет\nКатя: привет\nАнна: Поручим Кате настроить CI до конца недели.", 1, "настроить CI",
 	  "Катя", "2025-11-28", "medium"),
-	T("Анна: привет\nКатя: привет\nАнна: Пусть Катя напишет тесты к среде.", 1, "напишет тесты", "Катя",
+	T("Анна: привет\nКатя: привет\nАнна: Пусть Катя напишет тесты к среде.", 1, "написать тесты", "Катя",
 	  "2025-12-03", "medium"),
 	T("Анна: Я сделаю ревью PR до завтра.", 1, "ревью PR", "Анна", "2025-11-27", "medium"),
-	T("Анна: Я подготовлю презентацию к 1 декабря.", 1, "подготовлю презентацию", "Анна", "2025-12-01", "medium"),
+	T("Анна: Я подготовлю презентацию к 1 декабря.", 1, "подготовить презентацию", "Анна", "2025-12-01", "medium"),
 	T("Анна: Возьму на себя миграцию базы, сделаю до пятницы.", -1, "миграцию базы", "Анна", ANY, "medium"),
 	T("Анна: Сделаю выгрузку отчёта послезавтра.", 1, "выгрузку отчёта", "Анна", "2025-11-28", "medium"),
 	T("Анна: Борис, можешь проверить бэкапы завтра?", 1, "проверить бэкапы", "Борис", "2025-11-27", "medium"),
@@ -99,34 +99,34 @@ static const struct ecase cases[] = {
 	T("Alice: I'll ship the fix by 3.12.", 1, "ship the fix", "Alice", "2025-12-03", "medium"),
 	T("Alice: I'll ship the fix by Dec 3.", 1, "ship the fix", "Alice", "2025-12-03", "medium"),
 	T("Alice: I'll ship the fix by December 3rd, 2026.", 1, "ship the fix", "Alice", "2026-12-03", "medium"),
-	T("Анна: Я выкачу фикс к 3 декабря.", 1, "выкачу фикс", "Анна", "2025-12-03", "medium"),
-	T("Анна: Я выкачу фикс до 3 декабря 2026 года.", 1, "выкачу фикс", "Анна", "2026-12-03", "medium"),
-	T("Анна: Я выкачу фикс к 10 января.", 1, "выкачу фикс", "Анна", "2026-01-10", "medium"),
+	T("Анна: Я выкачу фикс к 3 декабря.", 1, "выкатить фикс", "Анна", "2025-12-03", "medium"),
+	T("Анна: Я выкачу фикс до 3 декабря 2026 года.", 1, "выкатить фикс", "Анна", "2026-12-03", "medium"),
+	T("Анна: Я выкачу фикс к 10 января.", 1, "выкатить фикс", "Анна", "2026-01-10", "medium"),
 	T("Alice: I'll ship the fix today.", 1, "ship the fix", "Alice", "2025-11-26", "medium"),
 	T("Alice: I'll ship the fix tomorrow.", 1, "ship the fix", "Alice", "2025-11-27", "medium"),
-	T("Анна: Я выкачу фикс завтра.", 1, "выкачу фикс", "Анна", "2025-11-27", "medium"),
-	T("Анна: Я выкачу фикс послезавтра.", 1, "выкачу фикс", "Анна", "2025-11-28", "medium"),
+	T("Анна: Я выкачу фикс завтра.", 1, "выкатить фикс", "Анна", "2025-11-27", "medium"),
+	T("Анна: Я выкачу фикс послезавтра.", 1, "выкатить фикс", "Анна", "2025-11-28", "medium"),
 	T("Alice: I'll ship the fix the day after tomorrow.", 1, "ship the fix", "Alice", "2025-11-28", "medium"),
 	T("Alice: I'll ship the fix by Friday.", 1, "ship the fix", "Alice", "2025-11-28", "medium"),
 	T("Alice: I'll ship the fix by Wednesday.", 1, "ship the fix", "Alice", "2025-12-03", "medium"),
-	T("Анна: Я выкачу фикс до пятницы.", 1, "выкачу фикс", "Анна", "2025-11-28", "medium"),
+	T("Анна: Я выкачу фикс до пятницы.", 1, "выкатить фикс", "Анна", "2025-11-28", "medium"),
 	T("Alice: I'll ship the fix this Friday.", 1, "ship the fix", "Alice", "2025-11-28", "medium"),
 	T("Alice: I'll ship the fix next Monday.", 1, "ship the fix", "Alice", "2025-12-01", "medium"),
-	T("Анна: Я выкачу фикс в следующий понедельник.", 1, "выкачу фикс", "Анна", "2025-12-01", "medium"),
+	T("Анна: Я выкачу фикс в следующий понедельник.", 1, "выкатить фикс", "Анна", "2025-12-01", "medium"),
 	T("Alice: I'll ship the fix next week.", 1, "ship the fix", "Alice", "2025-12-05", "medium"),
-	T("Анна: Я выкачу фикс на следующей неделе.", 1, "выкачу фикс", "Анна", "2025-12-05", "medium"),
+	T("Анна: Я выкачу фикс на следующей неделе.", 1, "выкатить фикс", "Анна", "2025-12-05", "medium"),
 	T("Alice: I'll ship the fix in 3 days.", 1, "ship the fix", "Alice", "2025-11-29", "medium"),
-	T("Анна: Я выкачу фикс через 3 дня.", 1, "выкачу фикс", "Анна", "2025-11-29", "medium"),
-	T("Анна: Я выкачу фикс через неделю.", 1, "выкачу фикс", "Анна", "2025-12-03", "medium"),
+	T("Анна: Я выкачу фикс через 3 дня.", 1, "выкатить фикс", "Анна", "2025-11-29", "medium"),
+	T("Анна: Я выкачу фикс через неделю.", 1, "выкатить фикс", "Анна", "2025-12-03", "medium"),
 	T("Alice: I'll ship the fix by end of day.", 1, "ship the fix", "Alice", "2025-11-26", "medium"),
-	T("Анна: Я выкачу фикс до конца дня.", 1, "выкачу фикс", "Анна", "2025-11-26", "medium"),
+	T("Анна: Я выкачу фикс до конца дня.", 1, "выкатить фикс", "Анна", "2025-11-26", "medium"),
 	T("Alice: I'll ship the fix by the end of the month.", 1, "ship the fix", "Alice", "2025-11-30", "medium"),
-	T("Анна: Я выкачу фикс до конца месяца.", 1, "выкачу фикс", "Анна", "2025-11-30", "medium"),
+	T("Анна: Я выкачу фикс до конца месяца.", 1, "выкатить фикс", "Анна", "2025-11-30", "medium"),
 	{ "Alice: I'll close the books by end of month.", "2025-12-05T10:00", "UTC", 1, "close the books",
 	  "Alice", "2025-12-31", "medium", NULL },
 	TM("Alice: I'll ship the fix by 15:00.", 1, "ship the fix", "Alice", "2025-11-26T15:00:00+03:00", "medium"),
-	TM("Анна: Я выкачу фикс к 15:00.", 1, "выкачу фикс", "Анна", "2025-11-26T15:00:00+03:00", "medium"),
-	TM("Анна: Я выкачу фикс завтра к 10:00.", 1, "выкачу фикс", "Анна", "2025-11-27T10:00:00+03:00", "medium"),
+	TM("Анна: Я выкачу фикс к 15:00.", 1, "выкатить фикс", "Анна", "2025-11-26T15:00:00+03:00", "medium"),
+	TM("Анна: Я выкачу фикс завтра к 10:00.", 1, "выкатить фикс", "Анна", "2025-11-27T10:00:00+03:00", "medium"),
 	TM("Alice: I'll ship the fix tomorrow at 3pm.", 1, "ship the fix", "Alice", "2025-11-27T15:00:00+03:00", "medium"),
 	TM("Alice: I'll ship the fix in 2 hours.", 1, "ship the fix", "Alice", "2025-11-26T15:00:00+03:00", "medium"),
 	{ "Alice: I'll ship the fix by 15:00.", WED, "America/New_York", 1, "ship the fix", "Alice",
@@ -168,7 +168,7 @@ static const struct ecase cases[] = {
 	T("Анна: привет\nБорис: привет\nАнна: Борис, подготовь отчёт до пятницы.\nАнна: Перенесём отчёт на следующую среду.",
 	  1, "подготовь отчёт", "Борис", "2025-12-03", "medium"),
 	T("Анна: Я обновлю документацию к пятнице.\nАнна: Срок по документации сдвигаем на понедельник.", 1,
-	  "обновлю документацию", "Анна", "2025-12-01", "medium"),
+	  "обновить документацию", "Анна", "2025-12-01", "medium"),
 	T("Анна: привет\nБорис: привет\nВера: привет\nАнна: Борис, обнови сертификаты завтра.\nАнна: Пусть лучше Вера сделает, Борис занят.",
 	  1, "обнови сертификаты", "Вера", "2025-11-27", "medium"),
 
@@ -198,7 +198,7 @@ static const struct ecase cases[] = {
 	T("Dave: I will set up CI by Friday.\nErin: Who can take the code review?\nZoe: OK, I will take it.", 2,
 	  "code review", "Zoe", NULL, "medium"),
 	T("Dave: Я настрою CI до пятницы.\nЕва: Кто возьмет ревью кода?\nЗоя: Ок, я возьму это.", 2,
-	  "настрою CI", "Dave", "2025-11-28", "medium"),
+	  "настроить CI", "Dave", "2025-11-28", "medium"),
 	T("Dave: Я настрою CI до пятницы.\nЕва: Кто возьмет ревью кода?\nЗоя: Ок, я возьму это.", 2,
 	  "ревью кода", "Зоя", NULL, "medium"),
 	T("Dave: I will set up CI by Friday.\nZoe: OK, I'll take it.", 1, "set up CI", "Dave", "2025-11-28",
@@ -289,7 +289,7 @@ static const struct ecase cases[] = {
 	T("Alice: Critical: I'll patch the auth bypass tonight.", 1, "patch the auth bypass", "Alice", "2025-11-26",
 	  "high"),
 	T("Анна: привет\nБорис: привет\nАнна: Борис, срочно почини оплату.", 1, "почини оплату", "Борис", ANY, "high"),
-	T("Анна: Я починю сборку сегодня, это блокер.", 1, "починю сборку", "Анна", "2025-11-26", "high"),
+	T("Анна: Я починю сборку сегодня, это блокер.", 1, "починить сборку", "Анна", "2025-11-26", "high"),
 	T("Alice: hi\nBob: hi\nAlice: Bob, please clean up the old branches, no rush.", 1, "clean up the old branches",
 	  "Bob", NULL, "low"),
 	T("Alice: I'll tidy the README when I have time... no rush.", 1, "tidy the README", "Alice", NULL, "low"),
@@ -707,6 +707,33 @@ static void test_final_decision(void **state)
 	assert_int_equal(xio_extract_final_decision(NULL), -1);
 }
 
+/* A title is the work itself: no priority words, markers, hedges or "I'll
+ * do it" around it, and a Russian verb in the infinitive. */
+static void test_titles(void **state)
+{
+	static const struct {
+		const char *tr, *title;
+	} cases[] = {
+		{ "Ann: Low priority: I will clean up the old branches.", "clean up the old branches" },
+		{ "Ann: I will fix the login bug, high priority.", "fix the login bug" },
+		{ "Ann: Note: I will order the hardware by Dec 1.", "order the hardware" },
+		{ "Ann: I'll probably look into TTL tuning.", "look into TTL tuning" },
+		{ "Катя: Я напишу план отката до пятницы.", "написать план отката" },
+		{ "Мария: привет\nБоб: Мария подготовит отчёт к среде.", "подготовить отчёт" },
+		{ "Аня: Беру на себя миграцию схемы, сделаю к среде.", "миграцию схемы" },
+		{ "Дима: За мной настройка CI.", "настройка CI" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_object *out = run_text(cases[i].tr, WED, "UTC", NULL);
+
+		assert_string_equal(str_or_null(get(out, "tasks", 0), "title"), cases[i].title);
+		json_object_put(out);
+	}
+}
+
 /* The reason said with a decision is its rationale, not part of it. */
 static void test_rationale(void **state)
 {
@@ -873,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_source_and_shape),
 		cmocka_unit_test(test_final_decision),
 		cmocka_unit_test(test_rationale),
+		cmocka_unit_test(test_titles),
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_transcript),
