@@ -163,7 +163,7 @@ static int start_http(struct xio_app *app, struct xio_err *err)
 		return rc;
 	xio_http_server_add_ready_probe(app->http, "store", store_ready_cb, app);
 	xio_http_server_add_ready_probe(app->http, "adapters", adapters_ready_cb, app);
-	xio_logf(app->log, XIO_LOG_INFO, "app", "HTTP on %s:%d (/healthz, /readyz, /metrics)",
+	xio_logf(app->log, XIO_LOG_INFO, "app", "HTTP on %s:%d (/healthz, /readyz, /metrics, /api)",
 		 xio_config_str(app->cfg, "http.host"), xio_http_server_port(app->http));
 	return 0;
 }

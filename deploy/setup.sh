@@ -34,8 +34,10 @@ if [ "$want_test" = 1 ]; then
   # another source (its own npm included), and asking apt for npm then
   # conflicts with it.
   command -v clang >/dev/null || missing+=(clang)
-  dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed" ||
-    missing+=(libclang-rt-14-dev)
+  # libFuzzer's runtime for the default clang (libclang-rt-14-dev on Debian
+  # 12, a later one on later releases): the unversioned package picks it
+  dpkg-query -W -f='${Status}' libclang-rt-dev 2>/dev/null | grep -q "install ok installed" ||
+    missing+=(libclang-rt-dev)
   command -v python3 >/dev/null || missing+=(python3)
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
