@@ -681,13 +681,34 @@ static void get_participants(struct call *c)
 
 /* Parses the body as a JSON object with only the keys in allowed.  Returns
  * it, or replies 400 and returns NULL. */
+/* 1 when the request says its body is JSON, as the OpenAPI declares: a
+ * form or text/plain body is what a browser page may send across origins
+ * without a preflight, so it is refused rather than guessed at. */
+static int body_is_json(struct call *c)
+{
+	char v[128];
+	int n = xio_http_request_header(c->req, "Content-Type", v, sizeof(v));
+
+	if (n < 16 || strncasecmp(v, "application/json", 16) || (v[16] && v[16] != ';' &&
+								     v[16] != ' '))
+		return 0;
+	n = xio_http_request_header(c->req, "Content-Encoding", v, sizeof(v));
+	return n == XIO_ENOTFOUND || (n >= 0 && !strcasecmp(v, "identity"));
+}
+
 static json_object *body_object(struct call *c, const char *const *allowed)
 {
-	struct json_tokener *tok = json_tokener_new();
+	struct json_tokener *tok;
 	json_object *o = NULL;
 	const char *body;
 	size_t len, i;
 
+	if (!body_is_json(c)) {
+		reply_error(c, 415, "the body must be sent as Content-Type: application/json, "
+			    "without a Content-Encoding");
+		return NULL;
+	}
+	tok = json_tokener_new();
 	body = xio_http_request_body(c->req, &len);
 	if (!tok) {
 		reply_error(c, 500, "out of memory");

@@ -44,6 +44,8 @@ struct resp {
 };
 
 struct fx {
+	/* the body headers of the next req(), instead of JSON's */
+	const char *next_body_headers[3];
 	struct xio_loop loop;
 	struct xio_log *log;
 	FILE *logf;
@@ -123,7 +125,12 @@ static struct resp *req(struct fx *fx, const char *label, const char *schema, co
 	}
 	sl = curl_slist_append(sl, "Expect:");
 	if (body) {
-		sl = curl_slist_append(sl, "Content-Type: application/json");
+		if (fx->next_body_headers[0])
+			for (size_t k = 0; k < 3 && fx->next_body_headers[k]; k++)
+				sl = curl_slist_append(sl, fx->next_body_headers[k]);
+		else
+			sl = curl_slist_append(sl, "Content-Type: application/json");
+		memset(fx->next_body_headers, 0, sizeof(fx->next_body_headers));
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	}
 	if (strcmp(method, "GET") && strcmp(method, "POST"))
@@ -350,6 +357,16 @@ static void client(struct fx *fx)
 	req(fx, "panel pause", "ConsiliumSummary", "POST", "/api/consiliums/2/commands",
 	    "panel-secret", "{\"command\":\"pause\"}");
 	req(fx, "audit named after", "AuditPage", "GET", "/api/audit?actor=panel", TOKEN, NULL);
+	fx->next_body_headers[0] = "Content-Type: text/plain";
+	req(fx, "text body", "Error", "POST", "/api/consiliums/2/commands", TOKEN,
+	    "{\"command\":\"resume\"}");
+	fx->next_body_headers[0] = "Content-Type: application/json; charset=utf-8";
+	fx->next_body_headers[1] = "Content-Encoding: gzip";
+	req(fx, "encoded body", "Error", "POST", "/api/consiliums/2/commands", TOKEN,
+	    "{\"command\":\"resume\"}");
+	fx->next_body_headers[0] = "Content-Type: Application/JSON; charset=utf-8";
+	req(fx, "json charset body", "ConsiliumSummary", "POST", "/api/consiliums/2/commands", TOKEN,
+	    "{\"command\":\"resume\"}");
 	req(fx, "metrics", NULL, "GET", "/metrics", NULL, NULL);
 	for (i = 0; i < fx->nr; i++)
 		if (!strcmp(fx->r[i].label, "metrics"))
@@ -1101,6 +1118,10 @@ static void test_api(void **state)
 	assert_non_null(strstr(json_object_to_json_string(o), "\"command\": \"consilium\""));
 	json_object_put(o);
 	json_object_put(body(&fx, "panel pause", 200));
+	/* a body is JSON by its Content-Type, parameters and case aside */
+	json_object_put(body(&fx, "text body", 415));
+	json_object_put(body(&fx, "encoded body", 415));
+	json_object_put(body(&fx, "json charset body", 200));
 	o = body(&fx, "audit named after", 200);
 	assert_true(items(o) >= 2); /* the chat command line and the API call */
 	assert_null(strstr(json_object_to_json_string(o), "panel-secret"));
