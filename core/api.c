@@ -994,6 +994,9 @@ static void post_command(struct call *c)
 	in.text = text;
 	in.msg_id = msg_id;
 	in.lang = st->lang;
+	/* a dashboard or a CI job is not one of the council: it must not be
+	 * called on to speak, nor listed in the decision's participants */
+	in.observer = 1;
 	if (xio_runner_command(c->api->runner, &in, refusal, sizeof(refusal), &err)) {
 		reply_store_error(c, &err);
 		goto out;

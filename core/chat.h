@@ -61,6 +61,8 @@ struct xio_inbound {
 	int64_t time_ms;        /* when it was written; 0 = now */
 	int hint_when_idle;     /* answer plain text with a hint if no consilium */
 	const char *lang;       /* language hint for idle answers, may be NULL */
+	int observer;           /* a command from outside the discussion (the HTTP
+				 * API): its author does not join the council */
 };
 
 #endif

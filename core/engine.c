@@ -671,7 +671,7 @@ int xio_engine_step(const struct xio_engine *eng, struct xio_consilium *c,
 		break;
 	case XIO_EV_COMMAND:
 		out->record_input = 1;
-		if (ev->author && c->phase != XIO_PHASE_CLOSED &&
+		if (ev->author && !ev->observer && c->phase != XIO_PHASE_CLOSED &&
 		    !engine_add_participant(c, ev->author, NULL))
 			out->oom = 1;
 		xio_command_dispatch(&x, ev->text ? ev->text : "");

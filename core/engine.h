@@ -103,6 +103,8 @@ struct xio_event {
 	enum xio_event_kind kind;
 	int64_t now;             /* ms since the epoch */
 	const char *author;      /* human display name (MESSAGE, COMMAND, START) */
+	int observer;            /* COMMAND: the author is not a participant
+				  * (an API token's name), so does not join */
 	const char *text;
 	const char *persona_id;  /* PERSONA_REPLY */
 	int64_t seq;             /* PERSONA_REPLY, SELECTED, JUDGEMENT: the ASK's seq */

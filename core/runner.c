@@ -793,6 +793,7 @@ static int input(struct xio_runner *r, const struct xio_inbound *in, int64_t *co
 	ev.kind = cmd || unknown ? XIO_EV_COMMAND : XIO_EV_MESSAGE;
 	ev.now = now;
 	ev.author = in->author;
+	ev.observer = in->observer;
 	ev.text = in->text;
 	rc = step_and_apply(r, c, &ev, in->msg_id, refusal, n, err);
 	if (!rc)

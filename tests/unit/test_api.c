@@ -327,6 +327,8 @@ static void client(struct fx *fx)
 	    "{\"command\":\"decide\"}");
 	req(fx, "pause in decision", "Error", "POST", "/api/consiliums/1/commands", TOKEN,
 	    "{\"command\":\"pause\"}");
+	req(fx, "participants after commands", "ParticipantList", "GET",
+	    "/api/consiliums/1/participants", TOKEN, NULL);
 	drain(&w, &fx->ws2, 300);
 	wsc_conn_close(&w, &fx->ws2);
 	/* refused upgrades */
@@ -998,6 +1000,11 @@ static void test_api(void **state)
 	json_object_put(body(&fx, "approve in discussion", 409));
 	json_object_put(body(&fx, "decide twice", 409));
 	json_object_put(body(&fx, "pause in decision", 409));
+	/* the token that ran the commands did not join the council */
+	o = body(&fx, "participants after commands", 200);
+	assert_true(items(o) >= 1);
+	assert_null(strstr(json_object_to_json_string(o), "\"api\""));
+	json_object_put(o);
 	json_object_put(body(&fx, "bad command", 400));
 	json_object_put(body(&fx, "bad json", 400));
 	json_object_put(body(&fx, "not object", 400));
