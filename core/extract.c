@@ -85,6 +85,7 @@ struct ex {
 	json_object *last_alt;  /* borrowed from alts */
 	size_t last_alt_msg;    /* the message that named it */
 	json_object *last_risk; /* borrowed from risks */
+	size_t last_risk_msg;   /* the message that named it */
 	/* the message being read */
 	size_t mi;
 	const char *orig;
@@ -956,18 +957,71 @@ static int scale_after(const struct ex *x, size_t s, size_t e, const char *const
 	return 0;
 }
 
+static const char *const impact_names[] = { "impact", "severity", "влияние", "ущерб", NULL };
+static const char *const prob_names[] = { "probability", "likelihood", "вероятность", NULL };
+
+/* Where in [s,e) a score begins ("high impact", "impact: 4", "вероятность
+ * низкая"), or e.  Not the words that also rate a risk by what it is
+ * ("data loss", "outage"): those are its description. */
+static size_t score_at(const struct ex *x, size_t s, size_t e)
+{
+	static const char *const scores[] = {
+		"high impact", "low impact", "medium impact", "impact", "severity", "high probability",
+		"low probability", "probability", "likelihood", "высокое влияние", "низкое влияние",
+		"влияние", "высокая вероятность", "низкая вероятность", "вероятность", NULL
+	};
+	size_t pos;
+
+	return find(x, s, e, scores, &pos, NULL) ? pos : e;
+}
+
+/* "we can mitigate it with a cache": the measure is "a cache" */
+static void mitigation_start(const struct ex *x, size_t *ms, size_t me)
+{
+	static const char *const lead[] = { "it with", "it by", "this with", "this by", "that with",
+					    "that by", "them with", "with", "by", NULL };
+	size_t l;
+
+	*ms = skip_spaces(x, *ms, me);
+	if ((l = match_at(x, *ms, me, lead)))
+		*ms = skip_spaces(x, *ms + l, me);
+}
+
+/* Sets risk's impact and probability from the scores said in [s,e);
+ * returns 1 when there was one. */
+static int rate_risk(const struct ex *x, size_t s, size_t e, json_object *risk)
+{
+	int impact = scale_after(x, s, e, impact_names), prob = scale_after(x, s, e, prob_names);
+
+	if (!impact)
+		impact = find(x, s, e, xio_extract_lex_impact_high, NULL, NULL) ? 4 :
+			 find(x, s, e, xio_extract_lex_impact_low, NULL, NULL) ? 2 : 0;
+	if (!prob)
+		prob = find(x, s, e, xio_extract_lex_prob_low, NULL, NULL) ? 2 :
+		       find(x, s, e, xio_extract_lex_prob_high, NULL, NULL) ? 4 : 0;
+	if (impact)
+		json_object_object_add(risk, "impact", json_object_new_int(impact));
+	if (prob)
+		json_object_object_add(risk, "probability", json_object_new_int(prob));
+	return impact || prob;
+}
+
 static int sentence_risk(struct ex *x, size_t s, size_t e)
 {
-	static const char *const impact_names[] = { "impact", "severity", "влияние", "ущерб", NULL };
-	static const char *const prob_names[] = { "probability", "likelihood", "вероятность", NULL };
-	size_t pos, len, mpos, mlen, ts, te, ms, me;
+	size_t pos, len, mpos, mlen, ts, te, ms, me, q;
 	int impact, prob;
 	json_object *o;
 
 	s = skip_spaces(x, s, e);
+	/* "...; high impact, low probability": a sentence of scores alone
+	 * rates the risk just named */
+	if (x->last_risk && x->last_risk_msg == x->mi &&
+	    !find(x, s, e, xio_extract_lex_risk, NULL, NULL) && rate_risk(x, s, e, x->last_risk))
+		return 1;
 	if ((mlen = match_at(x, s, e, xio_extract_lex_mitigation)) && x->last_risk) {
 		ms = s + mlen;
 		me = e;
+		mitigation_start(x, &ms, me);
 		trim_punct((const unsigned char *)x->orig, &ms, &me);
 		if (me > ms)
 			json_object_object_add(x->last_risk, "mitigation", jstr(x->orig + ms, me - ms));
@@ -982,6 +1036,7 @@ static int sentence_risk(struct ex *x, size_t s, size_t e)
 		te = mpos;
 		ms = mpos + mlen;
 		me = e;
+		mitigation_start(x, &ms, me);
 		trim_punct((const unsigned char *)x->orig, &ms, &me);
 	}
 	{
@@ -998,6 +1053,11 @@ static int sentence_risk(struct ex *x, size_t s, size_t e)
 	if (te <= ts) {
 		ts = s;
 		te = e;
+		trim_punct((const unsigned char *)x->orig, &ts, &te);
+	}
+	/* the scores are not part of what can go wrong */
+	if ((q = score_at(x, ts, te)) > ts) {
+		te = q;
 		trim_punct((const unsigned char *)x->orig, &ts, &te);
 	}
 	impact = scale_after(x, s, e, impact_names);
@@ -1019,6 +1079,7 @@ static int sentence_risk(struct ex *x, size_t s, size_t e)
 	if (push(x->risks, o))
 		return XIO_ENOMEM;
 	x->last_risk = o;
+	x->last_risk_msg = x->mi;
 	return 1;
 }
 

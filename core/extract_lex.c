@@ -94,24 +94,25 @@ const char *const xio_extract_lex_mitigation[] = {
 
 const char *const xio_extract_lex_impact_high[] = {
 	"high impact", "impact: high", "critical", "catastrophic", "severe", "major",
-	"data loss", "outage", "влияние: высокое", "высокое влияние", "критичн*",
+	"data loss", "outage", "влияние: высокое", "высокое влияние", "влияние высокое", "критичн*",
 	"катастроф*", "серьезн*", "потеря данных", "падение прода", NULL
 };
 
 const char *const xio_extract_lex_impact_low[] = {
-	"low impact", "impact: low", "minor", "cosmetic", "влияние: низкое",
+	"low impact", "impact: low", "minor", "cosmetic", "влияние: низкое", "влияние низкое",
 	"низкое влияние", "незначительн*", "мелк*", NULL
 };
 
 const char *const xio_extract_lex_prob_high[] = {
 	"likely", "probably", "high probability", "probability: high", "very likely",
-	"almost certain", "вероятно", "скорее всего", "высокая вероятность",
+	"almost certain", "вероятно", "скорее всего", "высокая вероятность", "вероятность высокая",
 	"вероятность: высокая", "почти наверняка", NULL
 };
 
 const char *const xio_extract_lex_prob_low[] = {
 	"unlikely", "low probability", "probability: low", "rare", "rarely",
-	"маловероятно", "низкая вероятность", "вероятность: низкая", "редко", NULL
+	"маловероятно", "низкая вероятность", "вероятность: низкая", "вероятность низкая", "редко",
+	NULL
 };
 
 const char *const xio_extract_lex_label[] = {

@@ -597,6 +597,28 @@ static void test_risks(void **state)
 	r = get(out, "risks", 0);
 	assert_int_equal(int_of(r, "probability"), 4);
 	json_object_put(out);
+
+	/* the scores are read wherever they stand, and are not the description */
+	out = run_text("Bob: The main risk is cache stampede after a deploy; high impact, low "
+		       "probability.", WED, "UTC", NULL);
+	r = get(out, "risks", 0);
+	assert_string_equal(str_or_null(r, "description"), "cache stampede after a deploy");
+	assert_int_equal(int_of(r, "impact"), 4);
+	assert_int_equal(int_of(r, "probability"), 2);
+	json_object_put(out);
+	out = run_text("Ева: Риск: потеря данных при миграции, влияние высокое, вероятность низкая.",
+		       WED, "UTC", NULL);
+	r = get(out, "risks", 0);
+	assert_string_equal(str_or_null(r, "description"), "потеря данных при миграции");
+	assert_int_equal(int_of(r, "impact"), 4);
+	assert_int_equal(int_of(r, "probability"), 2);
+	json_object_put(out);
+	/* the measure, not "it with" */
+	out = run_text("Gil: A risk is that latency grows; we can mitigate it with a cache.", WED,
+		       "UTC", NULL);
+	r = get(out, "risks", 0);
+	assert_string_equal(str_or_null(r, "mitigation"), "a cache");
+	json_object_put(out);
 }
 
 static double conf_of(const char *text)
