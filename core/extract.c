@@ -893,14 +893,81 @@ static int add_pro_con(struct ex *x, size_t s, size_t e)
 	return rc;
 }
 
+/* Adds the alternative titled orig[ts,te) as the one pros and cons now go
+ * to.  Returns 0 or XIO_ENOMEM. */
+static int new_alternative(struct ex *x, size_t ts, size_t te)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o || json_object_object_add(o, "title", jstr(x->orig + ts, te - ts)) ||
+	    json_object_object_add(o, "pros", json_object_new_array()) ||
+	    json_object_object_add(o, "cons", json_object_new_array())) {
+		json_object_put(o);
+		return XIO_ENOMEM;
+	}
+	if (push(x->alts, o))
+		return XIO_ENOMEM;
+	x->last_alt = o;
+	x->last_alt_msg = x->mi;
+	return 0;
+}
+
+/* "Options: Kafka or Pulsar": one alternative per item.  Returns 1 when the
+ * sentence was such a list, 0 when not, or XIO_ENOMEM. */
+static int alternative_list(struct ex *x, size_t s, size_t e)
+{
+	size_t pos, len, p, q, end, l, ts, te;
+	int n = 0, rc;
+
+	if (!find(x, s, e, xio_extract_lex_alternative_list, &pos, &len))
+		return 0;
+	for (p = pos + len; p < e; p = end + l) {
+		l = 0;
+		for (end = p; end < e && !(l = match_at(x, end, e, xio_extract_lex_list_sep)); end++)
+			;
+		for (q = p; q < end && x->orig[q] != '.' && x->orig[q] != ';'; q++)
+			;
+		ts = p;
+		te = q;
+		trim_punct((const unsigned char *)x->orig, &ts, &te);
+		if (te > ts && (rc = new_alternative(x, ts, te)))
+			return rc;
+		n += te > ts;
+		if (q < end)
+			break; /* the list ended with its sentence */
+	}
+	return n > 1;
+}
+
 static int sentence_alternative(struct ex *x, size_t s, size_t e)
 {
 	size_t pos, len, p = s, next, npos, nlen, ts, te;
 	int found = 0, rc;
 
-	while (find(x, p, e, xio_extract_lex_alternative, &pos, &len)) {
-		json_object *o;
+	if ((rc = alternative_list(x, s, e)))
+		return rc;
+	/* "Pulumi is another option; pro: real code" */
+	if (find(x, s, e, xio_extract_lex_alternative_after, &pos, &len)) {
+		static const char *const opinion[] = { "i think", "i guess", "i believe", "maybe",
+						       "perhaps", "also", "я думаю", "мне кажется",
+						       "по-моему", "наверное", NULL };
+		size_t l;
 
+		ts = s;
+		te = pos;
+		trim_punct((const unsigned char *)x->orig, &ts, &te);
+		if ((l = match_at(x, ts, te, opinion))) {
+			ts += l;
+			trim_punct((const unsigned char *)x->orig, &ts, &te);
+		}
+		if (te > ts) {
+			if ((rc = new_alternative(x, ts, te)) || (rc = add_pro_con(x, pos + len, e)))
+				return rc;
+			return 1;
+		}
+	}
+
+	while (find(x, p, e, xio_extract_lex_alternative, &pos, &len)) {
 		found = 1;
 		next = e;
 		if (find(x, pos + len, e, xio_extract_lex_alternative, &npos, &nlen))
@@ -922,21 +989,8 @@ static int sentence_alternative(struct ex *x, size_t s, size_t e)
 				trim_punct((const unsigned char *)x->orig, &ts, &te);
 			}
 		}
-		if (te > ts) {
-			o = json_object_new_object();
-			if (!o || json_object_object_add(o, "title", jstr(x->orig + ts, te - ts)) ||
-			    json_object_object_add(o, "pros", json_object_new_array()) ||
-			    json_object_object_add(o, "cons", json_object_new_array())) {
-				json_object_put(o);
-				return XIO_ENOMEM;
-			}
-			if (push(x->alts, o))
-				return XIO_ENOMEM;
-			x->last_alt = o;
-			x->last_alt_msg = x->mi;
-			if ((rc = add_pro_con(x, te, next)))
-				return rc;
-		}
+		if (te > ts && ((rc = new_alternative(x, ts, te)) || (rc = add_pro_con(x, te, next))))
+			return rc;
 		p = next;
 	}
 	return found;

@@ -17,6 +17,9 @@
 extern const char *const xio_extract_lex_decision_strong[]; /* "decision:", "we decided" */
 extern const char *const xio_extract_lex_decision[];        /* "agreed", "let's go with" */
 extern const char *const xio_extract_lex_because[];
+extern const char *const xio_extract_lex_alternative_after[]; /* "X is another option" */
+extern const char *const xio_extract_lex_alternative_list[];  /* "options: A or B" */
+extern const char *const xio_extract_lex_list_sep[];          /* " or ", ", ", " или " */
 extern const char *const xio_extract_lex_ru_infinitive[][2]; /* "напишу" -> "написать" */         /* "because": the reason follows */
 extern const char *const xio_extract_lex_decision_past[];   /* "last year": not this decision */
 extern const char *const xio_extract_lex_decision_label[];  /* prefixes cut from the text */

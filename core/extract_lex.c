@@ -70,6 +70,25 @@ const char *const xio_extract_lex_alternative[] = {
 	"или можно", NULL
 };
 
+/* "Pulumi is another option": the alternative is named before the phrase */
+const char *const xio_extract_lex_alternative_after[] = {
+	"is another option", "is also an option", "is an option", "is another alternative",
+	"is an alternative", "would be another option", "тоже вариант", "тоже как вариант",
+	"как вариант", "еще один вариант", NULL
+};
+
+/* "Options: Kafka or Pulsar", "Варианты: Kafka или RabbitMQ": a list */
+const char *const xio_extract_lex_alternative_list[] = {
+	"the options are", "our options are", "options are", "options:", "the choices are",
+	"choices:", "варианты:", "есть варианты:", "варианты такие:", "варианты —", "варианты -",
+	NULL
+};
+
+/* the separators of such a list */
+const char *const xio_extract_lex_list_sep[] = {
+	", or ", " or ", ", and ", " and ", ", ", " или ", " либо ", " и ", NULL
+};
+
 const char *const xio_extract_lex_pro[] = {
 	"pro:", "pros:", "plus:", "upside:", "advantage:", "плюс:", "плюсы:",
 	"преимущество:", "плюс в том, что", "плюс -", "плюс —", NULL

@@ -552,6 +552,29 @@ static void test_alternatives(void **state)
 	out = run_text("Alice: Or we could keep MySQL.", WED, "UTC", NULL);
 	assert_string_equal(str_or_null(get(out, "alternatives", 0), "title"), "keep MySQL");
 	json_object_put(out);
+
+	/* named before the phrase, with its pros and cons */
+	out = run_text("Bob: I think Pulumi is another option; pro: real programming language; "
+		       "con: smaller community.", WED, "UTC", NULL);
+	alt = get(out, "alternatives", 0);
+	assert_string_equal(str_or_null(alt, "title"), "Pulumi");
+	assert_true(json_object_object_get_ex(alt, "pros", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)),
+			    "real programming language");
+	assert_true(json_object_object_get_ex(alt, "cons", &arr));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(arr, 0)),
+			    "smaller community");
+	json_object_put(out);
+	/* a list: one alternative each */
+	out = run_text("Ann: The options are Redis, Memcached and Hazelcast.", WED, "UTC", NULL);
+	assert_string_equal(str_or_null(get(out, "alternatives", 0), "title"), "Redis");
+	assert_string_equal(str_or_null(get(out, "alternatives", 1), "title"), "Memcached");
+	assert_string_equal(str_or_null(get(out, "alternatives", 2), "title"), "Hazelcast");
+	json_object_put(out);
+	out = run_text("Аня: Варианты: Kafka или RabbitMQ.", WED, "UTC", NULL);
+	assert_string_equal(str_or_null(get(out, "alternatives", 0), "title"), "Kafka");
+	assert_string_equal(str_or_null(get(out, "alternatives", 1), "title"), "RabbitMQ");
+	json_object_put(out);
 }
 
 static int int_of(json_object *o, const char *key)
