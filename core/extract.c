@@ -1373,6 +1373,23 @@ static int capital_at(const struct ex *x, size_t p, size_t e)
  * take a week") are not enough.  The name is written as found, a Russian
  * dative put back in the nominative ("Свете" → "Света").
  */
+/* 1 when the folded dative f[0,n) ("кате") is that of a common name in -я
+ * ("катя") rather than in -а ("света"). */
+static int ya_name(const char *f, size_t n)
+{
+	static const char *const names[] = {
+		"катя", "настя", "таня", "ваня", "оля", "юля", "валя", "галя", "коля", "толя", "митя",
+		"петя", "вася", "соня", "маня", "леня", "женя", "саня", "аня", "ася", "надя", "зоя",
+		"люся", "тося", "костя", "ксеня", "дуня", "веня", "сеня", NULL
+	};
+	const char *const *w;
+
+	for (w = names; *w; w++)
+		if (strlen(*w) == n && !memcmp(*w, f, n - 2))
+			return 1;
+	return 0;
+}
+
 static int unknown_agent(const struct ex *x, size_t cs, size_t ce, struct mention *m)
 {
 	static const char *const modal[] = { "will", "should", "needs to", "need to", "is going to",
@@ -1449,7 +1466,9 @@ static int unknown_agent(const struct ex *x, size_t cs, size_t ce, struct mentio
 		if (hl >= 6 && !memcmp(m->handle + hl - 4, "ии", 4))
 			memcpy(m->handle + hl - 2, "я", 2);
 		else if (hl >= 6 && !memcmp(m->handle + hl - 2, "е", 2))
-			memcpy(m->handle + hl - 2, "а", 2);
+			/* Кате is Катя's, Свете is Света's: the common -я names
+			 * are known by name */
+			memcpy(m->handle + hl - 2, ya_name(t + p, hl) ? "я" : "а", 2);
 		else if (hl >= 6 && !memcmp(m->handle + hl - 2, "у", 2))
 			m->handle[hl - 2] = '\0';
 	}

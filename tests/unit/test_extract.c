@@ -217,6 +217,8 @@ static const struct ecase cases[] = {
 	T("Анна: Гриша напишет ADR через неделю.", 1, "ADR", "Гриша", "2025-12-03", "medium"),
 	T("Анна: Поручаем Свете настроить алерты к понедельнику.", 1, "настроить алерты", "Света",
 	  "2025-12-01", "medium"),
+	T("Анна: Поручаем Кате настроить алерты к понедельнику.", 1, "настроить алерты", "Катя",
+	  "2025-12-01", "medium"),
 	NONE("Ann: Postgres will handle the load."),
 	NONE("Ann: It will take a week."),
 	NONE("Erin: I'll be on vacation next week."),
