@@ -77,7 +77,8 @@ static const char *const migrations[] = {
 	"  persona_id TEXT,\n"
 	"  text TEXT NOT NULL,\n"
 	"  platform_id TEXT,\n"
-	"  created_at INTEGER NOT NULL\n"
+	"  created_at INTEGER NOT NULL,\n"
+	"  reply_to INTEGER\n" /* schema 11 */
 	");\n"
 	"CREATE INDEX messages_consilium ON messages(consilium_id, id);\n"
 	"CREATE TABLE decisions (\n"
@@ -86,7 +87,8 @@ static const char *const migrations[] = {
 	"  status TEXT NOT NULL,\n"
 	"  log TEXT NOT NULL,\n"
 	"  tasks TEXT NOT NULL,\n"
-	"  updated_at INTEGER NOT NULL\n"
+	"  updated_at INTEGER NOT NULL,\n"
+	"  approved_at INTEGER NOT NULL DEFAULT 0\n" /* schema 10 */
 	");\n"
 	"CREATE TABLE tasks (\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -228,24 +230,44 @@ static const char *const migrations[] = {
 	"ALTER TABLE messages ADD COLUMN reply_to INTEGER;\n",
 };
 
-/* Migrations that rebuild what an older build created, run only on a
- * database that had reached `from` before this open: a newer one got the
- * rebuilt form from the start (migration 9 cost a fresh database 6 of the
+/* Migrations that rebuild or extend what an older build created, run only
+ * on a database that had reached `from` before this open: a newer one got
+ * the final form from the start (migration 9 cost a fresh database 6 of the
  * 46 million instructions of its cold start: the rename re-reads the whole
- * schema). */
+ * schema, as each ALTER TABLE does). */
 static const struct {
 	int migration, from;
+	const char *table, *column; /* an ADD COLUMN: not when it is there */
 } repairs[] = {
-	{ 9, 5 },
+	{ 9, 5, NULL, NULL },
+	{ 10, 2, "decisions", "approved_at" }, /* in migration 2's table now */
+	{ 11, 2, "messages", "reply_to" },     /* likewise */
 };
 
-static int repair_needed(int migration, int opened_at)
+static int has_column(sqlite3 *db, const char *table, const char *column)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
+			       &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int repair_needed(sqlite3 *db, int migration, int opened_at)
 {
 	size_t i;
 
 	for (i = 0; i < XIO_ARRAY_LEN(repairs); i++)
 		if (repairs[i].migration == migration)
-			return opened_at >= repairs[i].from;
+			return opened_at >= repairs[i].from &&
+			       !(repairs[i].column && has_column(db, repairs[i].table,
+								 repairs[i].column));
 	return 1;
 }
 
@@ -590,7 +612,7 @@ static int migrate(struct sqlite_store *s, int target, struct xio_err *err)
 		snprintf(setv, sizeof(setv),
 			 "DELETE FROM schema_version; INSERT INTO schema_version VALUES(%d);",
 			 version + 1);
-		if ((repair_needed(version + 1, opened_at) &&
+		if ((repair_needed(s->db, version + 1, opened_at) &&
 		     exec_sql(s, migrations[version], err)) ||
 		    exec_sql(s, setv, err)) {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

@@ -610,7 +610,8 @@ static void test_decision_approval_time(void **state)
 }
 
 /* Migration 10 gives a decision approved before it the time of its
- * "approved" artifact event, or its updated_at when it has none. */
+ * "approved" artifact event, or its updated_at when it has none; migration
+ * 11 gives an old transcript its reply_to column. */
 static void test_approval_time_migrated(void **state)
 {
 	struct fx *f = *state;
@@ -626,9 +627,14 @@ static void test_approval_time_migrated(void **state)
 		assert_int_equal(f->st.ops->consilium_insert(f->st.impl, &r, &err), 0);
 	}
 	xio_store_close(&f->st);
-	/* rows as a build at schema 9 wrote them */
+	/* the table and rows as a build at schema 9 wrote them: this build
+	 * creates decisions with approved_at from the start */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+				      "ALTER TABLE decisions DROP COLUMN approved_at;"
+				      "ALTER TABLE messages DROP COLUMN reply_to;"
+				      "INSERT INTO messages(consilium_id, step, author, author_kind, text, created_at)"
+				      " VALUES (1, 0, 'Ann', 'human', 'hi', 900);"
 				      "INSERT INTO decisions(consilium_id, workspace, status, log, tasks, updated_at)"
 				      " VALUES (1, 'T', 'approved', '{}', '[]', 5000),"
 				      " (2, 'T', 'approved', '{}', '[]', 5000);"
@@ -647,6 +653,15 @@ static void test_approval_time_migrated(void **state)
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(h[i].approved_at, h[i].consilium_id == 1 ? 3000 : 5000);
 	xio_decision_hits_free(h, n);
+	/* migration 11 gave the old transcript its reply_to, empty */
+	{
+		struct xio_message_row *m;
+
+		assert_int_equal(f->st.ops->messages_list(f->st.impl, 1, &m, &n, &err), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(m[0].reply_to, 0);
+		xio_message_rows_free(m, n);
+	}
 }
 
 int main(void)
