@@ -135,15 +135,16 @@ enum xio_api_route xio_api_parse_path(const char *path, int64_t *id)
 		return XIO_API_NONE;
 	p = path + 16;
 	slash = strchr(p, '/');
-	if (parse_id(p, slash ? (size_t)(slash - p) : strlen(p), id)) {
-		*id = 0;
-		return XIO_API_NONE;
-	}
 	for (i = 0; i < XIO_ARRAY_LEN(subs); i++)
 		if (!strcmp(slash ? slash : "", subs[i].tail))
-			return subs[i].route;
-	*id = 0;
-	return XIO_API_NONE;
+			break;
+	if (i == XIO_ARRAY_LEN(subs) || p == slash || !*p)
+		return XIO_API_NONE;
+	if (parse_id(p, slash ? (size_t)(slash - p) : strlen(p), id)) {
+		*id = 0;
+		return XIO_API_BAD_ID;
+	}
+	return subs[i].route;
 }
 
 int xio_api_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
@@ -266,10 +267,10 @@ static const char *route_label(enum xio_api_route r)
 		[XIO_API_MESSAGES] = "messages",   [XIO_API_PARTICIPANTS] = "participants",
 		[XIO_API_COMMANDS] = "commands",   [XIO_API_EVENTS] = "events",
 		[XIO_API_DECISIONS] = "decisions", [XIO_API_TASKS] = "tasks",
-		[XIO_API_AUDIT] = "audit",
+		[XIO_API_AUDIT] = "audit",          [XIO_API_BAD_ID] = "none",
 	};
 
-	return names[r];
+	return (size_t)r < XIO_ARRAY_LEN(names) && names[r] ? names[r] : "none";
 }
 
 /* One request in progress. */
@@ -1294,6 +1295,10 @@ static void api_cb(struct xio_http_request *req, void *ud)
 		break;
 	case XIO_API_NONE:
 		reply_error(&c, 404, "no such API resource");
+		return;
+	case XIO_API_BAD_ID:
+		reply_error(&c, 400, "a consilium id is a positive integer (no sign, no leading "
+			    "zero, at most 18 digits)");
 		return;
 	}
 	xio_http_reply_header(req, "Allow", c.route == XIO_API_COMMANDS ? "POST" : "GET, HEAD");

@@ -118,12 +118,14 @@ enum xio_api_route {
 	XIO_API_EVENTS,
 	XIO_API_DECISIONS,
 	XIO_API_TASKS,
-	XIO_API_AUDIT
+	XIO_API_AUDIT,
+	XIO_API_BAD_ID  /* /api/consiliums/{not an id}[/known tail]: a 400 */
 };
 
 /* Maps a request path to its route; *id receives the consilium id of
  * /api/consiliums/{id}[/...] (a positive decimal of at most 18 digits, no
- * sign or leading zero).  Returns XIO_API_NONE for anything else. */
+ * sign or leading zero).  Returns XIO_API_BAD_ID when that segment is not
+ * such an id but the rest is a route, XIO_API_NONE for anything else. */
 enum xio_api_route xio_api_parse_path(const char *path, int64_t *id);
 
 /* Parses a decimal integer in [min, max] (digits only, optional leading

@@ -949,7 +949,7 @@ static void test_api(void **state)
 	assert_string_equal(json_object_get_string(field(o, "platform")), "console");
 	json_object_put(o);
 	json_object_put(body(&fx, "missing", 404));
-	json_object_put(body(&fx, "bad id", 404));
+	json_object_put(body(&fx, "bad id", 400));
 	json_object_put(body(&fx, "no route", 404));
 	o = body(&fx, "messages page", 200);
 	assert_int_equal(items(o), 2);
@@ -1337,9 +1337,14 @@ static void test_params(void **state)
 	assert_int_equal(id, 42);
 	assert_int_equal(xio_api_parse_path("/api/consiliums/42/events", &id), XIO_API_EVENTS);
 	assert_int_equal(xio_api_parse_path("/api/consiliums/42/events/", &id), XIO_API_NONE);
-	assert_int_equal(xio_api_parse_path("/api/consiliums/0", &id), XIO_API_NONE);
-	assert_int_equal(xio_api_parse_path("/api/consiliums/-1", &id), XIO_API_NONE);
-	assert_int_equal(xio_api_parse_path("/api/consiliums/1234567890123456789", &id), XIO_API_NONE);
+	/* a route with a malformed id is a 400, not a missing resource */
+	assert_int_equal(xio_api_parse_path("/api/consiliums/0", &id), XIO_API_BAD_ID);
+	assert_int_equal(xio_api_parse_path("/api/consiliums/-1", &id), XIO_API_BAD_ID);
+	assert_int_equal(xio_api_parse_path("/api/consiliums/1234567890123456789", &id),
+			 XIO_API_BAD_ID);
+	assert_int_equal(xio_api_parse_path("/api/consiliums/abc/messages", &id), XIO_API_BAD_ID);
+	assert_int_equal(id, 0);
+	assert_int_equal(xio_api_parse_path("/api/consiliums/abc/nope", &id), XIO_API_NONE);
 	assert_int_equal(xio_api_parse_path("/api/consiliums//messages", &id), XIO_API_NONE);
 	assert_int_equal(xio_api_parse_int("12", 1, 20, &v), 0);
 	assert_int_equal(v, 12);
