@@ -291,9 +291,12 @@ def readiness(tmp):
         wait_until("a 503 from /readyz", lambda: readyz(xio)[0] == 503)
         code, body = readyz(xio)
         check(json.loads(body).get("not_ready") == ["telegram"], f"/readyz does not name telegram: {body}")
-        with open(xio.log) as f:
-            check("not ready: telegram: not connected yet; getMe: 401 Unauthorized" in f.read(),
-                  "the log does not say why telegram is not ready")
+
+        def logged_why():
+            readyz(xio)  # each answer logs its reason: once getMe was refused, that one
+            with open(xio.log) as f:
+                return "not ready: telegram: not connected yet; getMe: 401 Unauthorized" in f.read()
+        wait_until("the log to say why telegram is not ready", logged_why)
         # the getMe the adapter sends again counts as a retry of the Bot API
         with urllib.request.urlopen(f"http://127.0.0.1:{xio.http_port}/metrics", timeout=2) as r:
             m = re.search(r'^xio_http_retries_total\{api="telegram"\} (\d+)', r.read().decode(), re.M)
