@@ -304,6 +304,18 @@ static void run(struct xio_cmd_ctx *x)
 	c->decision = log;
 	c->tasks = tasks;
 	log = tasks = NULL;
+	if (!strcasecmp(field, "question")) {
+		/* the question corrected in the draft is the consilium's: /status,
+		 * the API and later recall show it */
+		char *q = strdup(value);
+
+		if (q) {
+			free(c->question);
+			c->question = q;
+		} else {
+			x->out->oom = 1;
+		}
+	}
 	engine_act(x->out, XIO_ACT_RECORD, NULL, NULL, "amended");
 	engine_say(x, XIO_ROLE_MODERATOR, "cmd.amend.done", "name", x->author, "field", field, NULL);
 	if (!strcasecmp(field, "task"))

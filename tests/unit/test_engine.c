@@ -284,6 +284,9 @@ static void test_approve_needs_a_decision(void **state)
 	assert_true(posted(f, "/amend decision"));
 	assert_false(has_action(f, XIO_ACT_RECORD));
 	ev(f, XIO_EV_COMMAND, "Bob", "/amend decision Go with B");
+	/* a corrected question is the consilium's question from then on */
+	ev(f, XIO_EV_COMMAND, "Bob", "/amend question Which queue for billing?");
+	assert_string_equal(f->c->question, "Which queue for billing?");
 	ev(f, XIO_EV_COMMAND, "Bob", "/approve");
 	assert_int_equal(f->c->phase, XIO_PHASE_CLOSED);
 	assert_string_equal(f->c->outcome, "approved");
