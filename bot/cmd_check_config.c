@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+extern char **environ;
+
 static int usage(FILE *f, int status)
 {
 	fprintf(f, "usage: xio check-config FILE\n"
@@ -68,6 +70,13 @@ static int print_reference(FILE *f)
 	return fflush(f) ? 1 : 0;
 }
 
+/* A misspelt variable is a warning, not an error: the file may be right */
+static void warn_unknown(void *ud, const char *name, const char *hint)
+{
+	(void)ud;
+	fprintf(stderr, "warning: %s sets no setting; did you mean %s?\n", name, hint);
+}
+
 int xio_cmd_check_config(int argc, char **argv)
 {
 	struct xio_config *cfg = NULL;
@@ -93,6 +102,7 @@ int xio_cmd_check_config(int argc, char **argv)
 
 	xio_buf_init(&report, 0);
 	rc = xio_config_load_report(&cfg, argv[1], &report, &err);
+	xio_config_unknown_env(cfg, environ, warn_unknown, NULL);
 	if (rc == 0) {
 		printf("%s: ok\n", argv[1]);
 	} else if (report.data && report.len) {

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+extern char **environ;
+
 static int usage(FILE *f)
 {
 	fprintf(f, "usage: xio run [-c FILE]\n"
@@ -18,6 +20,15 @@ static int usage(FILE *f)
 		   "(the console adapter and var/xio.db) are used.  Every key can be set\n"
 		   "by an environment variable: llm.base_url -> XIO_LLM_BASE_URL.\n");
 	return f == stderr ? 2 : 0;
+}
+
+/* A misspelt XIO_* variable would otherwise change nothing, silently. */
+static void log_unknown(void *ud, const char *name, const char *hint)
+{
+	struct xio_app *app = ud;
+
+	xio_logf(app->log, XIO_LOG_WARN, "config", "%s sets no setting; did you mean %s?", name,
+		 hint);
 }
 
 int xio_cmd_run(int argc, char **argv)
@@ -74,6 +85,7 @@ int xio_cmd_run(int argc, char **argv)
 		xio_app_release(&app);
 		return 1;
 	}
+	xio_config_unknown_env(cfg, environ, log_unknown, &app);
 	rc = xio_app_run(&app);
 	xio_app_release(&app);
 	return rc;

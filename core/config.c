@@ -44,6 +44,8 @@ struct xio_config {
 	json_object **vals;    /* vals[i]: key i's value, borrowed from root */
 	int *lines;            /* lines[i]: file line that set key i, else 0 */
 	char *names;           /* every path, '.' as NUL: the tree's keys */
+	struct xio_buf refs;   /* the variables the file names as ${NAME},
+				* each NUL-terminated */
 	size_t *name_off;      /* name_off[i]: key i's path in names */
 	size_t nkeys;
 };
@@ -494,7 +496,8 @@ static const char *type_name(const struct xio_config_key *k)
  * '$' before anything else is kept.  Returns 0, XIO_EINVAL with the reason
  * in msg, or XIO_ENOMEM.
  */
-static int substitute(const char *s, struct xio_buf *out, char *msg, size_t n)
+static int substitute(const char *s, struct xio_buf *out, struct xio_buf *refs, char *msg,
+		      size_t n)
 {
 	char name[128];
 	const char *p = s, *q, *val, *def;
@@ -538,6 +541,8 @@ static int substitute(const char *s, struct xio_buf *out, char *msg, size_t n)
 			}
 			dl = (size_t)(q - def);
 		}
+		if (xio_buf_append(refs, name, nl + 1))
+			return XIO_ENOMEM;
 		val = getenv(name);
 		if (def && (!val || !*val)) {
 			if (xio_buf_append(out, def, dl))
@@ -596,6 +601,7 @@ void xio_config_free(struct xio_config *cfg)
 	if (!cfg)
 		return;
 	json_object_put(cfg->root);
+	xio_buf_release(&cfg->refs);
 	free(cfg->names);
 	free(cfg->name_off);
 	free(cfg->vals);
@@ -618,6 +624,8 @@ static int config_new(struct xio_config **out, const char *name,
 	*out = NULL;
 	k = table(NULL);
 	cfg = calloc(1, sizeof(*cfg));
+	if (cfg)
+		xio_buf_init(&cfg->refs, 0);
 	if (!cfg)
 		goto out;
 	table(&cfg->nkeys);
@@ -953,7 +961,7 @@ static int file_scalar(struct load *L, const struct xio_config_key *k,
 	*out = NULL;
 	msg[0] = '\0';
 	xio_buf_init(&sub, 0);
-	rc = substitute(json_object_get_string(node), &sub, msg, sizeof(msg));
+	rc = substitute(json_object_get_string(node), &sub, &L->cfg->refs, msg, sizeof(msg));
 	if (!rc)
 		rc = parse_typed(k, sub.data, out, msg, sizeof(msg));
 	if (rc == XIO_EINVAL)
@@ -1459,4 +1467,64 @@ int xio_config_write_example(FILE *f)
 		prev = k[i].path;
 	}
 	return ferror(f) ? XIO_EIO : 0;
+}
+
+/* 1 when a and b end with the same "_WORD" */
+static int same_tail(const char *a, const char *b)
+{
+	const char *ta = strrchr(a, '_'), *tb = strrchr(b, '_');
+
+	return ta && tb && !strcmp(ta, tb);
+}
+
+/* 1 when the file names the variable as ${name} */
+static int referenced(const struct xio_config *cfg, const char *name)
+{
+	const char *p = cfg ? cfg->refs.data : NULL;
+
+	for (; p && p < cfg->refs.data + cfg->refs.len; p += strlen(p) + 1)
+		if (!strcmp(p, name))
+			return 1;
+	return 0;
+}
+
+void xio_config_unknown_env(const struct xio_config *cfg, char *const *env,
+			    void (*cb)(void *ud, const char *name, const char *hint), void *ud)
+{
+	const struct xio_config_key *k;
+	char name[128], known[128], hint[128];
+	size_t i, j, n, len, best, d;
+
+	k = table(&n);
+	for (i = 0; env && env[i]; i++) {
+		const char *eq = strchr(env[i], '=');
+
+		len = eq ? (size_t)(eq - env[i]) : strlen(env[i]);
+		if (len < 4 || len >= sizeof(name) || strncmp(env[i], "XIO_", 4))
+			continue;
+		memcpy(name, env[i], len);
+		name[len] = '\0';
+		if (!strcmp(name, "XIO_CONFIG") || referenced(cfg, name))
+			continue;
+		best = (size_t)-1;
+		hint[0] = '\0';
+		for (j = 0; j < n; j++) {
+			if (xio_config_env_name(k[j].path, known, sizeof(known)))
+				continue;
+			if (!strcmp(known, name))
+				break;
+			d = edit_distance(name, known);
+			if (d > 4)
+				continue;
+			/* among near names, the one ending alike: XIO_TELEGRAM_TOKEN
+			 * meant ..._BOT_TOKEN (4 letters off), not ..._MODE (3) */
+			d = d + (same_tail(name, known) ? 0 : 8);
+			if (d < best) {
+				best = d;
+				snprintf(hint, sizeof(hint), "%s", known);
+			}
+		}
+		if (j == n && best != (size_t)-1)
+			cb(ud, name, hint);
+	}
 }

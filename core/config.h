@@ -169,4 +169,16 @@ typedef void (*xio_config_report_fn)(void *ud, const char *path, const char *msg
  */
 int xio_config_check(const struct xio_config *cfg, xio_config_report_fn report, void *ud);
 
+/*
+ * Calls cb(ud, name, hint) for each variable of env (a NULL-terminated
+ * "NAME=value" array, e.g. environ) whose name starts with XIO_, sets no
+ * key, and is within a few letters of one: a misspelt XIO_TELEGRAM_TOKEN
+ * is otherwise silently ignored.  hint is the variable it most likely
+ * meant.  Left alone: names far from every key (other tools' XIO_BIN,
+ * say), XIO_CONFIG (the config file's path) and the variables cfg's file
+ * names as ${NAME} (cfg may be NULL).  Nothing is allocated.
+ */
+void xio_config_unknown_env(const struct xio_config *cfg, char *const *env,
+			    void (*cb)(void *ud, const char *name, const char *hint), void *ud);
+
 #endif

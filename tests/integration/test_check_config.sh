@@ -44,6 +44,12 @@ llm:
     nested: 1
 YAML
 
+# A misspelt variable is a warning that names the one it meant; the file
+# still checks out.
+XIO_TEST_SLACK=xoxb-1 XIO_TELEGRAM_TOKEN=1 expect_status 0 "$XIO_BIN" check-config "$tmp/good.yaml"
+grep -qx "warning: XIO_TELEGRAM_TOKEN sets no setting; did you mean XIO_TELEGRAM_BOT_TOKEN?" "$tmp/err" ||
+	fail "misspelt variable not reported: $(cat "$tmp/err")"
+
 # A good file, its secret coming from the environment.
 XIO_TEST_SLACK=xoxb-123-456-abcdef expect_status 0 "$XIO_BIN" check-config "$tmp/good.yaml"
 grep -qx "$tmp/good.yaml: ok" "$tmp/out" || fail "no ok line: $(cat "$tmp/out")"

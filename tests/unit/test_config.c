@@ -582,6 +582,45 @@ static void test_checks(void **state)
 	clear_env(NULL);
 }
 
+struct unknown_seen {
+	char text[512];
+};
+
+static void seen_cb(void *ud, const char *name, const char *hint)
+{
+	struct unknown_seen *u = ud;
+	size_t l = strlen(u->text);
+
+	snprintf(u->text + l, sizeof(u->text) - l, "%s>%s;", name, hint);
+}
+
+/* A misspelt XIO_* variable is named with the one it meant; other tools'
+ * XIO_ variables, XIO_CONFIG and what the file names as ${...} are not. */
+static void test_unknown_env(void **state)
+{
+	char *env[] = { "XIO_TELEGRAM_TOKEN=1", "XIO_LLM_MAX_CONCURENCY=2", "XIO_HTTP_PORT=1",
+			"XIO_BIN=/x", "XIO_CONFIG=/etc/xio.yaml", "XIO_HTTP_PROT=ref", "PATH=/bin",
+			"XIO_=1", NULL };
+	struct unknown_seen u = { "" };
+	struct xio_config *cfg = NULL;
+	struct xio_err err;
+	char *report;
+
+	(void)state;
+	setenv("XIO_HTTP_PROT", "ref", 1);
+	assert_int_equal(load_text("http:\n  api_token: \"${XIO_HTTP_PROT}\"\n", &cfg, &report,
+				   &err), 0);
+	free(report);
+	xio_config_unknown_env(cfg, env, seen_cb, &u);
+	assert_string_equal(u.text, "XIO_TELEGRAM_TOKEN>XIO_TELEGRAM_BOT_TOKEN;"
+				    "XIO_LLM_MAX_CONCURENCY>XIO_LLM_MAX_CONCURRENCY;");
+	xio_config_free(cfg);
+	u.text[0] = '\0';
+	xio_config_unknown_env(NULL, env, seen_cb, &u);
+	assert_non_null(strstr(u.text, "XIO_HTTP_PROT>XIO_HTTP_PORT;"));
+	clear_env(NULL);
+}
+
 static void test_set(void **state)
 {
 	struct xio_config *cfg = NULL;
@@ -774,6 +813,7 @@ int main(void)
 		cmocka_unit_test_setup(test_missing_and_empty_files, clear_env),
 		cmocka_unit_test_setup(test_string_lists, clear_env),
 		cmocka_unit_test_setup(test_checks, clear_env),
+		cmocka_unit_test_setup(test_unknown_env, clear_env),
 		cmocka_unit_test_setup(test_set, clear_env),
 		cmocka_unit_test_setup(test_secrets_registered, clear_env),
 		cmocka_unit_test_setup(test_example_complete_and_generated, clear_env),
