@@ -25,15 +25,7 @@ static int slack_ready_cb(void *ud, char *why, size_t whylen)
  * console command, which sets exit_when_idle). */
 static int wanted(struct xio_app *app)
 {
-	json_object *list = xio_config_list(app->cfg, "chat.adapters");
-	size_t i, n = list ? json_object_array_length(list) : 0;
-
-	if (app->exit_when_idle)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!strcmp(json_object_get_string(json_object_array_get_idx(list, i)), "slack"))
-			return 1;
-	return 0;
+	return !app->exit_when_idle && xio_config_list_has(app->cfg, "chat.adapters", "slack");
 }
 
 int xio_wire_slack_start(struct xio_app *app, struct xio_err *err)

@@ -20,17 +20,6 @@ static int telegram_ready_cb(void *ud, char *why, size_t whylen)
 	return xio_tg_ready(app->tg, why, whylen);
 }
 
-static int wanted(const struct xio_config *cfg)
-{
-	json_object *a = xio_config_list(cfg, "chat.adapters");
-	size_t i, n = a ? json_object_array_length(a) : 0;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(json_object_get_string(json_object_array_get_idx(a, i)), "telegram"))
-			return 1;
-	return 0;
-}
-
 int xio_wire_telegram_start(struct xio_app *app, struct xio_err *err)
 {
 	struct xio_config *cfg = app->cfg;
@@ -38,7 +27,7 @@ int xio_wire_telegram_start(struct xio_app *app, struct xio_err *err)
 	int rc;
 
 	/* `xio console` runs the terminal only, whatever the file lists */
-	if (app->exit_when_idle || !wanted(cfg))
+	if (app->exit_when_idle || !xio_config_list_has(cfg, "chat.adapters", "telegram"))
 		return 0;
 	o.api_url = xio_config_str(cfg, "telegram.api_url");
 	o.token = xio_config_str(cfg, "telegram.bot_token");

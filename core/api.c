@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "api_events.h"
+#include "dates.h"
 #include "decision.h"
 #include "resource.h"
 
@@ -822,26 +823,18 @@ static int invisible(unsigned cp)
 	       (cp >= 0xe0000 && cp <= 0xe007f);
 }
 
-/* Lower case for the scripts persona names are written in (Latin, Cyrillic). */
-static unsigned fold(unsigned cp)
-{
-	if (cp >= 'A' && cp <= 'Z')
-		return cp + 32;
-	if (cp >= 0x410 && cp <= 0x42f)
-		return cp + 0x20;
-	if (cp >= 0x400 && cp <= 0x40f)
-		return cp + 0x50;
-	return cp;
-}
-
+/* Equal but for case (Latin and Cyrillic, as persona names are written). */
 static int same_folded(const char *a, const char *b)
 {
-	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+	char fa[4 * NAME_MAX_BYTES + 1], fb[sizeof(fa)];
+	size_t n = strlen(a);
 
-	while (*p && *q)
-		if (fold(utf8_next(&p)) != fold(utf8_next(&q)))
-			return 0;
-	return !*p && !*q;
+	/* folding keeps byte lengths */
+	if (n != strlen(b) || n >= sizeof(fa))
+		return 0;
+	xio_dates_fold(fa, a, n);
+	xio_dates_fold(fb, b, n);
+	return !memcmp(fa, fb, n);
 }
 
 /*

@@ -1269,6 +1269,17 @@ json_object *xio_config_list(const struct xio_config *cfg, const char *path)
 	return lookup(cfg, path, XIO_CFG_STRLIST, XIO_CFG_STRLIST);
 }
 
+int xio_config_list_has(const struct xio_config *cfg, const char *path, const char *word)
+{
+	json_object *a = xio_config_list(cfg, path);
+	size_t i, n = a ? json_object_array_length(a) : 0;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(a, i)), word))
+			return 1;
+	return 0;
+}
+
 const char *xio_config_file(const struct xio_config *cfg)
 {
 	return cfg->file;

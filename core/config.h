@@ -111,6 +111,8 @@ int xio_config_bool(const struct xio_config *cfg, const char *path);
 double xio_config_double(const struct xio_config *cfg, const char *path);
 /* A json array of strings (borrowed; do not put it). */
 json_object *xio_config_list(const struct xio_config *cfg, const char *path);
+/* 1 when the list key path holds word ("chat.adapters" holds "slack"). */
+int xio_config_list_has(const struct xio_config *cfg, const char *path, const char *word);
 
 /* The file the config came from, the name given to load_buffer, or
  * "(defaults)" when there was none.  Owned by cfg. */

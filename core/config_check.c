@@ -37,17 +37,6 @@ static void bad(struct check *c, const char *path, const char *fmt, ...)
 	c->report(c->ud, path, msg);
 }
 
-static int listed(const struct xio_config *cfg, const char *path, const char *word)
-{
-	json_object *a = xio_config_list(cfg, path);
-	size_t i, n = a ? json_object_array_length(a) : 0;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(json_object_get_string(json_object_array_get_idx(a, i)), word))
-			return 1;
-	return 0;
-}
-
 static int empty(const struct xio_config *cfg, const char *path)
 {
 	const char *s = xio_config_str(cfg, path);
@@ -108,7 +97,7 @@ static void check_telegram(struct check *c)
 	json_object *a = xio_config_list(c->cfg, "telegram.persona_tokens");
 	size_t i, n = a ? json_object_array_length(a) : 0;
 
-	if (!listed(c->cfg, "chat.adapters", "telegram"))
+	if (!xio_config_list_has(c->cfg, "chat.adapters", "telegram"))
 		return;
 	if (!token || !*token)
 		bad(c, "telegram.bot_token", "required when chat.adapters lists telegram (the "
@@ -147,7 +136,7 @@ static void check_slack(struct check *c)
 {
 	const char *mode = xio_config_str(c->cfg, "slack.mode");
 
-	if (!listed(c->cfg, "chat.adapters", "slack"))
+	if (!xio_config_list_has(c->cfg, "chat.adapters", "slack"))
 		return;
 	if (empty(c->cfg, "slack.bot_token"))
 		bad(c, "slack.bot_token", "required when chat.adapters lists slack (xoxb-..., or "

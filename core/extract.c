@@ -1041,37 +1041,45 @@ static void mitigation_start(const struct ex *x, size_t *ms, size_t me)
 		*ms = skip_spaces(x, *ms + l, me);
 }
 
+/* The impact and probability said in [s,e), each 1..5, or 0 when not said. */
+static void risk_scores(const struct ex *x, size_t s, size_t e, int *impact, int *prob)
+{
+	*impact = scale_after(x, s, e, impact_names);
+	if (!*impact)
+		*impact = find(x, s, e, xio_extract_lex_impact_high, NULL, NULL) ? 4 :
+			  find(x, s, e, xio_extract_lex_impact_low, NULL, NULL) ? 2 : 0;
+	*prob = scale_after(x, s, e, prob_names);
+	if (!*prob)
+		*prob = find(x, s, e, xio_extract_lex_prob_low, NULL, NULL) ? 2 :
+			find(x, s, e, xio_extract_lex_prob_high, NULL, NULL) ? 4 : 0;
+}
+
 /* Sets risk's impact and probability from the scores said in [s,e);
- * returns 1 when there was one. */
+ * returns 1 when there was one, 0 when none, XIO_ENOMEM when out of memory. */
 static int rate_risk(const struct ex *x, size_t s, size_t e, json_object *risk)
 {
-	int impact = scale_after(x, s, e, impact_names), prob = scale_after(x, s, e, prob_names);
+	int impact, prob;
 
-	if (!impact)
-		impact = find(x, s, e, xio_extract_lex_impact_high, NULL, NULL) ? 4 :
-			 find(x, s, e, xio_extract_lex_impact_low, NULL, NULL) ? 2 : 0;
-	if (!prob)
-		prob = find(x, s, e, xio_extract_lex_prob_low, NULL, NULL) ? 2 :
-		       find(x, s, e, xio_extract_lex_prob_high, NULL, NULL) ? 4 : 0;
-	if (impact)
-		json_object_object_add(risk, "impact", json_object_new_int(impact));
-	if (prob)
-		json_object_object_add(risk, "probability", json_object_new_int(prob));
+	risk_scores(x, s, e, &impact, &prob);
+	if ((impact && json_object_object_add(risk, "impact", json_object_new_int(impact))) ||
+	    (prob && json_object_object_add(risk, "probability", json_object_new_int(prob))))
+		return XIO_ENOMEM;
 	return impact || prob;
 }
 
 static int sentence_risk(struct ex *x, size_t s, size_t e)
 {
 	size_t pos, len, mpos, mlen, ts, te, ms, me, q;
-	int impact, prob;
+	int impact, prob, rc;
 	json_object *o;
 
 	s = skip_spaces(x, s, e);
 	/* "...; high impact, low probability": a sentence of scores alone
 	 * rates the risk just named */
 	if (x->last_risk && x->last_risk_msg == x->mi &&
-	    !find(x, s, e, xio_extract_lex_risk, NULL, NULL) && rate_risk(x, s, e, x->last_risk))
-		return 1;
+	    !find(x, s, e, xio_extract_lex_risk, NULL, NULL) &&
+	    (rc = rate_risk(x, s, e, x->last_risk)))
+		return rc;
 	if ((mlen = match_at(x, s, e, xio_extract_lex_mitigation)) && x->last_risk) {
 		ms = s + mlen;
 		me = e;
@@ -1114,14 +1122,10 @@ static int sentence_risk(struct ex *x, size_t s, size_t e)
 		te = q;
 		trim_punct((const unsigned char *)x->orig, &ts, &te);
 	}
-	impact = scale_after(x, s, e, impact_names);
-	if (!impact)
-		impact = find(x, s, e, xio_extract_lex_impact_high, NULL, NULL) ? 4 :
-			 find(x, s, e, xio_extract_lex_impact_low, NULL, NULL) ? 2 : 3;
-	prob = scale_after(x, s, e, prob_names);
-	if (!prob)
-		prob = find(x, s, e, xio_extract_lex_prob_low, NULL, NULL) ? 2 :
-		       find(x, s, e, xio_extract_lex_prob_high, NULL, NULL) ? 4 : 3;
+	risk_scores(x, s, e, &impact, &prob);
+	/* not said: the middle of the scale */
+	impact = impact ? impact : 3;
+	prob = prob ? prob : 3;
 	o = json_object_new_object();
 	if (!o || json_object_object_add(o, "description", jstr(x->orig + ts, te - ts)) ||
 	    json_object_object_add(o, "impact", json_object_new_int(impact)) ||

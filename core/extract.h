@@ -57,8 +57,9 @@ json_object *xio_extract_run(const struct xio_extract_msg *msgs, size_t n,
 
 /*
  * 1 when word (len bytes, without its colon) opening a line "word: text" is a
- * marker the extractor reads — "Decision", "TODO", "Action item", "Risk",
- * "Note", "Plan", "Итог", "Решили", "Задача" (any case) — rather than the
+ * marker the extractor reads — "Decision", "Action item", "Risk", "Note",
+ * "Plan", "Итог", "Решили", "Задача", any label of xio_extract_lex_label
+ * (any case) — rather than the
  * name of whoever speaks; 0 otherwise.
  */
 int xio_extract_is_marker(const char *word, size_t len);

@@ -294,7 +294,7 @@ static void pause_reading(struct xio_console *c)
 /*
  * "Name: text" speaks as Name when Name looks like a person's name: starts
  * with a letter, at most three words and 40 bytes, no URL-like colon use,
- * and is no marker the extractor reads ("Decision:", "TODO:", "Итог:"),
+ * and is no marker the extractor reads ("Decision:", "Action item:", "Итог:"),
  * which stays in the line of whoever typed it.
  */
 static size_t speaker_prefix(const char *s)

@@ -67,7 +67,7 @@ void xio_console_free(struct xio_console *c);
 /*
  * Splits one input line as the console reads it.  Trims line in place; when
  * it starts "Name: text" with a plausible name (a letter first, at most three
- * words and 40 bytes, no marker such as "Decision" or "TODO": see
+ * words and 40 bytes, no marker such as "Decision" or "Action item": see
  * xio_extract_is_marker), copies Name into author, otherwise copies user
  * and the whole line is the text.
  * Returns 1 and points *text into line at what was said, or 0 (and *text

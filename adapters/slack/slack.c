@@ -4,6 +4,7 @@
  */
 #include "slack.h"
 #include "buf.h"
+#include "commands.h"
 #include "http_client.h"
 #include "slack_event.h"
 #include "slack_sig.h"
@@ -1205,25 +1206,23 @@ static size_t channel_open(struct xio_slack *s, const char *chan, char **keys, c
 	return found;
 }
 
-/* Follow-up commands act on an approved decision's tasks, which outlive
- * the consilium: with none open, `/xio done 2` means the channel's latest
- * closed one.  Returns its thread key (caller frees) or NULL. */
+/* Follow-up commands (the table's followup flag) act on a decision's tasks,
+ * which outlive the consilium: with none open, `/xio done 2` means the
+ * channel's latest closed one.  Returns its thread key (caller frees) or
+ * NULL. */
 static char *channel_latest_closed(struct xio_slack *s, const char *chan, const char *line)
 {
-	static const char *const followup[] = { "/done", "/snooze", "/remind", "/export", "/tasks",
-						NULL };
+	const struct xio_command *cmd;
 	struct xio_list_filter f = { 0 };
 	struct xio_consilium_row *rows = NULL;
 	struct xio_err err = { 0 };
-	char chat[300], *key = NULL;
-	size_t n = 0, i, len;
+	const char *args;
+	char chat[300], name[40], *key = NULL;
+	size_t n = 0;
+	int unknown = 0;
 
-	for (i = 0; followup[i]; i++) {
-		len = strlen(followup[i]);
-		if (!strncmp(line, followup[i], len) && (line[len] == '\0' || line[len] == ' '))
-			break;
-	}
-	if (!followup[i])
+	cmd = xio_command_parse(line, name, sizeof(name), &args, &unknown);
+	if (!cmd || !cmd->followup)
 		return NULL;
 	snprintf(chat, sizeof(chat), "slack:%s", chan);
 	f.chat = chat;
